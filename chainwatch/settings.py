@@ -27,6 +27,7 @@ ENV_PREFIX = "CHAINWATCH_"
 ENV_NESTED_DELIMITER = "__"
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
 Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.\-]+$")]
 
 #: Secrets shipped in ``deploy/local/services.env`` for the local, loopback-only services.
@@ -143,8 +144,8 @@ class S3Settings(_Section):
     region: str = Field("us-east-1", min_length=1, description="AWS region.")
     access_key_id: str = Field("chainwatch", min_length=1, description="Access key id.")
     secret_access_key: SecretStr | None = Field(None, description="Secret access key (required in 'services').")
-    lake_bucket: str = Field("chainwatch-lake", pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", description="Raw archive and training sets.")
-    mlflow_bucket: str = Field("chainwatch-mlflow", pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", description="MLflow artefacts.")
+    lake_bucket: BucketName = Field("chainwatch-lake", description="Raw archive and training sets.")
+    mlflow_bucket: BucketName = Field("chainwatch-mlflow", description="MLflow artefacts.")
 
     def client_env(self) -> dict[str, str]:
         """Environment variables that make boto3, s3fs, pyarrow and MLflow use this endpoint."""

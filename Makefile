@@ -14,7 +14,7 @@ CW := $(BIN)/chainwatch
 PYTEST := $(BIN)/python -m pytest
 SYSTEM_STAMP := .cache/system-deps.done
 
-.PHONY: help install system-deps demo up down status test test-unit test-integration lint fmt bench lock schemas clean distclean
+.PHONY: help install system-deps compose-plugin demo up down status test test-unit test-integration lint fmt bench lock schemas clean distclean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-17s\033[0m %s\n", $$1, $$2}'
@@ -29,8 +29,10 @@ $(INSTALLED): requirements.lock pyproject.toml
 
 install: $(INSTALLED) ## Create .venv with exactly the packages of requirements.lock
 
-system-deps: ## Install what the services need: Debian packages, Kafka jars, docker compose plugin
+system-deps: compose-plugin ## Install what the services need: Debian packages, Kafka jars, docker compose plugin
 	@bash deploy/local/install.sh
+
+compose-plugin: ## Build the docker compose plugin from the Go module proxy (only to check the compose file)
 	@bash deploy/tools/install-compose.sh
 
 demo: install ## Run the whole pipeline as far as it is built, embedded (no servers), and say where to look
@@ -56,7 +58,7 @@ test-unit: install ## Run the unit tests only (no services, fast)
 test-integration: up ## Run the integration tests against the real local services
 	@$(WITH_ENV) $(PYTEST) tests/integration
 
-lint: install ## ruff, mypy, JSON Schema drift and the docker-compose file
+lint: install compose-plugin ## ruff, mypy, JSON Schema drift and the docker-compose file
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy chainwatch tests benchmarks

@@ -1,0 +1,1 @@
+"""Reproducible performance harnesses; ``python -m benchmarks.run`` records results."""

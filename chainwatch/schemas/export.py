@@ -49,10 +49,9 @@ def drifted(directory: Path) -> list[str]:
     """Names of schema files in ``directory`` that are missing, stale or unexpected."""
     expected = schema_documents()
     problems = [
-        name for name, text in expected.items()
+        name
+        for name, text in expected.items()
         if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
     ]
-    problems += sorted(
-        path.name for path in directory.glob("*.schema.json") if path.name not in expected
-    )
+    problems += sorted(path.name for path in directory.glob("*.schema.json") if path.name not in expected)
     return problems

@@ -1,0 +1,1 @@
+"""Chainwatch test suite, in tiers by folder."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,7 +109,8 @@ class PostgresSettings(_Section):
     def dsn(self, database: str | None = None, *, driver: str = "postgresql") -> str:
         """A connection URL for ``database`` (default: the main one), password included."""
         secret = self.password.get_secret_value() if self.password else ""
-        auth = f"{self.user}:{secret}@" if secret else f"{self.user}@"
+        user = quote(self.user, safe="")
+        auth = f"{user}:{quote(secret, safe='')}@" if secret else f"{user}@"
         return f"{driver}://{auth}{self.host}:{self.port}/{database or self.database}"
 
 

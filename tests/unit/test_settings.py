@@ -102,6 +102,12 @@ def test_services_profile_with_secrets_builds(monkeypatch: pytest.MonkeyPatch) -
     assert settings.mlflow_tracking_uri == "http://127.0.0.1:5000"
 
 
+def test_passwords_with_special_characters_are_encoded_in_the_dsn() -> None:
+    settings = load_settings(postgres={"password": "p@ss/w:rd"})
+
+    assert settings.postgres.dsn("mlflow") == "postgresql://chainwatch:p%40ss%2Fw%3Ard@127.0.0.1:5432/mlflow"
+
+
 def test_production_refuses_development_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {**SERVICES_ENV, "CHAINWATCH_POSTGRES__PASSWORD": "chainwatch-dev"}.items():
         monkeypatch.setenv(name, value)

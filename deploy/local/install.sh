@@ -19,10 +19,13 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 POM="$REPO_ROOT/deploy/local/kafka/pom.xml"
 KAFKA_LIBS_DIR="${KAFKA_LIBS_DIR:-$REPO_ROOT/.cache/kafka/libs}"
 SKIP_APT=0
+# The PostgreSQL major version of the cluster the services profile runs (CHAINWATCH_POSTGRES__CLUSTER).
+PG_VERSION="${PG_VERSION:-15}"
 
-# Debian package -> a command (or file) that proves it is installed.
+# Debian package -> a command (or file) that proves it is installed. The server's initdb, not
+# pg_ctlcluster: fresh machines ship postgresql-common and the psql client without a server.
 PACKAGES=(
-  "postgresql:/usr/bin/pg_ctlcluster"
+  "postgresql-$PG_VERSION:/usr/lib/postgresql/$PG_VERSION/bin/initdb"
   "redis-server:/usr/bin/redis-server"
   "mosquitto:/usr/sbin/mosquitto"
   "mosquitto-clients:/usr/bin/mosquitto_pub"

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chainwatch.clikit import console, err_console, settings_of
 from chainwatch.errors import ChainwatchError, ConfigError
-from chainwatch.settings import Profile, Settings, load_settings
+from chainwatch.settings import Profile, load_settings
+from streaming.cli import ingest_app
 
 app = typer.Typer(
     name="chainwatch",
@@ -32,9 +33,7 @@ schemas_app = typer.Typer(help="JSON Schemas of the Kafka topics.", no_args_is_h
 app.add_typer(services_app, name="services")
 app.add_typer(data_app, name="data")
 app.add_typer(schemas_app, name="schemas")
-
-console = Console()
-err_console = Console(stderr=True)
+app.add_typer(ingest_app, name="ingest")
 
 SERVICE_NAMES = ("postgres", "redis", "mosquitto", "s3", "kafka", "mlflow")
 
@@ -67,14 +66,6 @@ def _root(
     ctx.obj = settings
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    settings = ctx.find_root().obj
-    if not isinstance(settings, Settings):  # pragma: no cover - the callback always sets it
-        msg = "settings were not built"
-        raise ConfigError(msg)
-    return settings
-
-
 ServiceArg = Annotated[
     list[str] | None,
     typer.Argument(help=f"Services to act on (default: all): {', '.join(SERVICE_NAMES)}.", show_default=False),
@@ -101,7 +92,7 @@ def services_up(ctx: typer.Context, names: ServiceArg = None) -> None:
     """Start the local services (idempotent) and wait until each is ready."""
     from chainwatch.services.manager import ServiceManager
 
-    _print_statuses(ServiceManager(_settings(ctx)).up(names or None))
+    _print_statuses(ServiceManager(settings_of(ctx)).up(names or None))
 
 
 @services_app.command("down")
@@ -109,7 +100,7 @@ def services_down(ctx: typer.Context, names: ServiceArg = None) -> None:
     """Stop the local services this project started (and nothing else)."""
     from chainwatch.services.manager import ServiceManager
 
-    _print_statuses(ServiceManager(_settings(ctx)).down(names or None))
+    _print_statuses(ServiceManager(settings_of(ctx)).down(names or None))
 
 
 @services_app.command("status")
@@ -117,7 +108,7 @@ def services_status(ctx: typer.Context) -> None:
     """Show each local service: state, PID, address and log file. Exits 1 if any is not running."""
     from chainwatch.services.manager import ServiceManager
 
-    statuses = ServiceManager(_settings(ctx)).status()
+    statuses = ServiceManager(settings_of(ctx)).status()
     _print_statuses(statuses)
     if any(status.state != "running" for status in statuses):
         raise typer.Exit(1)
@@ -133,7 +124,7 @@ def data_summary(
     """Load and validate the dataset, then print row counts, time range and label prevalence."""
     from chainwatch.demo import load_dataset, print_summary
 
-    dataset = load_dataset(_settings(ctx), refresh=refresh, console=console)
+    dataset = load_dataset(settings_of(ctx), refresh=refresh, console=console)
     print_summary(dataset, console)
 
 
@@ -167,7 +158,7 @@ def demo(ctx: typer.Context) -> None:
     """Run the whole pipeline as far as it is built, on the embedded local profile."""
     from chainwatch.demo import run_demo
 
-    run_demo(_settings(ctx), console)
+    run_demo(settings_of(ctx), console)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -19,9 +20,11 @@ from chainwatch.datasets.store import dataset_dir
 from chainwatch.errors import NotFoundError
 from chainwatch.settings import Settings
 
+#: A short stretch of the replay: the 8-9 February 2013 blizzard ("Nemo") at New York.
+DEMO_REPLAY = (datetime(2013, 2, 8, tzinfo=UTC), datetime(2013, 2, 10, tzinfo=UTC))
+
 #: Stages still to come, printed so a user knows what the demo does not show yet.
 NEXT_STAGES = (
-    "ingestion: replay of 2013 and synthetic social/news/IoT streams into Kafka topics (issue 3)",
     "features: Bytewax dataflows into Feast, online and offline (issue 4)",
     "training: Random Forest and LSTM on point-in-time history, registered in MLflow (issue 5)",
 )
@@ -71,14 +74,25 @@ def print_summary(dataset: FlightsDataset, console: Console) -> None:
     console.print(table)
 
 
+def _replay_stage(settings: Settings, dataset: FlightsDataset, console: Console) -> None:
+    from streaming.cli import audit_replay_in_process, print_counts
+
+    start, end = DEMO_REPLAY
+    with _stage(console, f"replaying {start:%Y-%m-%d} .. {end:%Y-%m-%d} through the ingest audit dataflow in-process"):
+        counts = audit_replay_in_process(settings, start, end, dataset)
+    print_counts(counts, "events replayed and validated (dead letters would show as dlq/...)")
+
+
 def run_demo(settings: Settings, console: Console) -> None:
     """Run every built stage of the pipeline in the local profile and say where to look."""
     console.rule(f"Chainwatch demo — profile '{settings.profile}'")
     dataset = load_dataset(settings, console=console)
     print_summary(dataset, console)
+    _replay_stage(settings, dataset, console)
     console.rule("Where to look")
     console.print(f"dataset (parquet, one file per table): {dataset_dir(settings.lake_dir).resolve()}")
     console.print("summary again: .venv/bin/chainwatch data summary")
+    console.print("replay another stretch: .venv/bin/chainwatch ingest replay --start 2013-06-01 --end 2013-06-02")
     console.print("event contracts: schemas/*.schema.json; services profile: make up && make status")
     console.rule("Next stages (not built yet)")
     for stage in NEXT_STAGES:

@@ -142,11 +142,29 @@ def build_replay(dataset: FlightsDataset, config: ReplayConfig) -> pd.DataFrame:
     """The replay table: every selected record in deterministic event-time order."""
     from streaming.replay_weather import weather_records
 
+    shipments, weather = dataset.shipments, dataset.weather
+    if config.start is not None or config.end is not None:
+        # Keep only rows with an event in range before rendering (each row's events lie
+        # between its schedule's publication and its last actual time).
+        first = shipments["scheduled_departure"] - config.schedule_lead
+        last = (
+            shipments["actual_arrival"].fillna(shipments["actual_departure"]).fillna(shipments["scheduled_departure"])
+        )
+        keep = pd.Series(True, index=shipments.index)
+        observed = weather["observed_at"]
+        keep_weather = pd.Series(True, index=weather.index)
+        if config.start is not None:
+            keep &= last >= pd.Timestamp(config.start)
+            keep_weather &= observed >= pd.Timestamp(config.start)
+        if config.end is not None:
+            keep &= first < pd.Timestamp(config.end)
+            keep_weather &= observed < pd.Timestamp(config.end)
+        shipments, weather = shipments[keep], weather[keep_weather]
     parts = []
     if SHIPMENTS_TOPIC in config.topics:
-        parts.append(shipment_records(dataset.shipments, config.schedule_lead))
+        parts.append(shipment_records(shipments, config.schedule_lead))
     if WEATHER_TOPIC in config.topics:
-        parts.append(weather_records(dataset.weather, dataset.facilities))
+        parts.append(weather_records(weather, dataset.facilities))
     table = pd.concat(parts, ignore_index=True) if parts else _empty_records()
     if config.start is not None:
         table = table[table["event_time"] >= pd.Timestamp(config.start)]
@@ -159,7 +177,10 @@ def iter_records(table: pd.DataFrame, *, position: int = 0) -> Iterator[Record]:
     """The table's records from ``position`` on, as :class:`Record` objects."""
     times = table["event_time"].iloc[position:]
     for event_time, topic, key, payload in zip(
-        times, table["topic"].iloc[position:], table["key"].iloc[position:], table["payload"].iloc[position:],
+        times,
+        table["topic"].iloc[position:],
+        table["key"].iloc[position:],
+        table["payload"].iloc[position:],
         strict=True,
     ):
         yield Record(event_time.to_pydatetime(), topic, key, payload.encode())

@@ -1,8 +1,9 @@
 """In-process sources: feed a Bytewax dataflow straight from a source, no Kafka in between.
 
 The local profile runs the same dataflows as the services profile; only the input differs.
-Both deliver the same ``(key, payload)`` byte records a Kafka topic would carry, so the
-dataflow's decode step (and its dead-letter branch) is exercised identically.
+Both deliver :class:`~bytewax.connectors.kafka.KafkaSourceMessage` items (key, value bytes and
+topic), exactly what Bytewax's Kafka source yields, so the dataflow's decode step (and its
+dead-letter branch) is exercised identically.
 
 :class:`RecordSource` is a one-partition, resumable Bytewax source over a deterministic record
 sequence; its resume state is the number of records already emitted, so a recovered dataflow
@@ -14,27 +15,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
+from bytewax.connectors.kafka import KafkaSourceMessage
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
 from streaming.replay import Record
 
-#: A Kafka-like message: (key, payload) bytes.
-KeyedBytes = tuple[bytes | None, bytes]
+#: What every source of a dataflow yields, in-process or from Kafka.
+Message = KafkaSourceMessage[bytes | None, bytes]
 
 
-class _RecordPartition(StatefulSourcePartition[KeyedBytes, int]):
+class _RecordPartition(StatefulSourcePartition[Message, int]):
     def __init__(self, records: Iterator[Record], position: int, topics: frozenset[str] | None, batch: int) -> None:
         self._records = records
         self._position = position
         self._topics = topics
         self._batch = batch
 
-    def next_batch(self) -> list[KeyedBytes]:
-        batch: list[KeyedBytes] = []
+    def next_batch(self) -> list[Message]:
+        batch: list[Message] = []
         for record in islice(self._records, self._batch):
             self._position += 1
             if self._topics is None or record.topic in self._topics:
-                batch.append((record.key.encode(), record.payload))
+                batch.append(KafkaSourceMessage(record.key.encode(), record.payload, topic=record.topic))
         if not batch and self._exhausted():
             raise StopIteration
         return batch
@@ -55,7 +57,7 @@ def _prepend(first: Record, rest: Iterator[Record]) -> Iterator[Record]:
     yield from rest
 
 
-class RecordSource(FixedPartitionedSource[KeyedBytes, int]):
+class RecordSource(FixedPartitionedSource[Message, int]):
     """A resumable Bytewax source over a deterministic sequence of records.
 
     Args:

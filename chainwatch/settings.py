@@ -22,10 +22,10 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chainwatch.adapter_settings import AdaptersSettings
+from chainwatch.envnames import ENV_NESTED_DELIMITER, ENV_PREFIX
 from chainwatch.errors import ConfigError
 
-ENV_PREFIX = "CHAINWATCH_"
-ENV_NESTED_DELIMITER = "__"
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
@@ -211,6 +211,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings, description="Mosquitto.")
     s3: S3Settings = Field(default_factory=S3Settings, description="S3 endpoint.")
     mlflow: MLflowSettings = Field(default_factory=MLflowSettings, description="MLflow.")
+    adapters: AdaptersSettings = Field(default_factory=AdaptersSettings, description="Live API adapters.")
 
     @model_validator(mode="after")
     def _secrets_fit_profile(self) -> Settings:

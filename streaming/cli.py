@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -13,6 +13,9 @@ from rich.table import Table
 from chainwatch.clikit import console, settings_of
 from chainwatch.datasets import FlightsDataset
 from chainwatch.settings import Profile, Settings
+
+if TYPE_CHECKING:
+    from streaming.live import Kind
 
 ingest_app = typer.Typer(help="Ingest sources into Kafka (services) or straight into a dataflow (local).")
 
@@ -134,3 +137,34 @@ def _replay_to_kafka(
 
         final = produce_replay(table, producer, speed=speed, checkpoint=checkpoint, on_progress=show)
     console.print(f"replayed {final.position:,} events up to {final.event_time}; all acknowledged by Kafka")
+
+
+def _live(ctx: typer.Context, kind: Kind, polls: int, metrics_port: int) -> None:
+    from streaming.live import run_live
+
+    _serve_metrics(metrics_port)
+    count = run_live(settings_of(ctx), kind, max_polls=polls or None)
+    console.print(f"{kind}: {count} adapter(s) polled", style="dim")
+
+
+Polls = Annotated[
+    int, typer.Option(min=0, envvar="CHAINWATCH_INGEST_POLLS", help="Polls per adapter, then stop (0: until Ctrl-C).")
+]
+
+
+@ingest_app.command("weather")
+def weather(ctx: typer.Context, polls: Polls = 0, metrics_port: MetricsPort = 0) -> None:
+    """Poll OpenWeatherMap's current weather for every configured facility."""
+    _live(ctx, "weather", polls, metrics_port)
+
+
+@ingest_app.command("social")
+def social(ctx: typer.Context, polls: Polls = 0, metrics_port: MetricsPort = 0) -> None:
+    """Poll X recent search and Reddit search for supply-chain keywords."""
+    _live(ctx, "social", polls, metrics_port)
+
+
+@ingest_app.command("news")
+def news(ctx: typer.Context, polls: Polls = 0, metrics_port: MetricsPort = 0) -> None:
+    """Poll GDELT DOC 2.0 and Google News RSS for supply-chain keywords."""
+    _live(ctx, "news", polls, metrics_port)

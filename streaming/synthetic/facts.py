@@ -16,7 +16,7 @@ standalone runs, with no Kafka involved:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +37,7 @@ ShipmentStep = Literal["departed", "arrived", "cancelled"]
 _DEPARTED, _ARRIVED, _CANCELLED, _WEATHER = 0, 1, 2, 3
 _KINDS: dict[int, ShipmentStep] = {_DEPARTED: "departed", _ARRIVED: "arrived", _CANCELLED: "cancelled"}
 _CHUNK = 20_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def facts_from_dataset(
@@ -69,7 +70,7 @@ def facts_from_dataset(
         (_WEATHER, weather["observed_at"], weather["observed_at"].notna().to_numpy()),
     )
     times, kinds, rows = [], [], []
-    for kind, column, keep in candidates:
+    for code, column, keep in candidates:
         ns = column.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).astype("int64")
         mask = keep.copy()
         if start is not None:
@@ -78,7 +79,7 @@ def facts_from_dataset(
             mask &= ns < pd.Timestamp(end).value
         index = np.flatnonzero(mask)
         times.append(ns[index])
-        kinds.append(np.full(len(index), kind, dtype=np.int8))
+        kinds.append(np.full(len(index), code, dtype=np.int8))
         rows.append(index)
     time, kind, row = np.concatenate(times), np.concatenate(kinds), np.concatenate(rows)
     order = np.lexsort((row, kind, time))
@@ -106,19 +107,24 @@ def _records(frame: pd.DataFrame, rows: np.ndarray) -> list[dict[str, Any]]:
     for name in part.columns:
         column = part[name]
         if isinstance(column.dtype, pd.DatetimeTZDtype):
-            values = column.dt.to_pydatetime().tolist()
-            columns[name] = [None if value is pd.NaT else value for value in values]
+            nanos = column.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).astype("int64")
+            missing = column.isna().to_numpy()
+            columns[name] = [
+                None if gone else _EPOCH + timedelta(microseconds=ns // 1000)
+                for ns, gone in zip(nanos.tolist(), missing.tolist(), strict=True)
+            ]
         else:
-            columns[name] = column.to_numpy(dtype=object, na_value=None).tolist()
+            columns[name] = column.astype(object).where(column.notna(), None).tolist()
     return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _shipment_event(row: dict[str, Any], event_type: ShipmentStep) -> ShipmentEvent:
     """One shipment fact, carrying only what is known when it happens."""
-    scheduled_departure = row["scheduled_departure"]
-    actual_departure = row["actual_departure"] if event_type != "cancelled" else None
-    actual_arrival = row["actual_arrival"] if event_type == "arrived" else None
-    event_time = {"departed": actual_departure, "arrived": actual_arrival}.get(event_type, scheduled_departure)
+    scheduled_departure: datetime = row["scheduled_departure"]
+    actual_departure: datetime | None = row["actual_departure"] if event_type != "cancelled" else None
+    actual_arrival: datetime | None = row["actual_arrival"] if event_type == "arrived" else None
+    known_at = {"departed": actual_departure, "arrived": actual_arrival, "cancelled": scheduled_departure}
+    event_time = known_at[event_type] or scheduled_departure  # never None: rows were chosen for the step
     return ShipmentEvent(
         event_id=f"shp:{row['shipment_id']}:{event_type}",
         source=FACT_SOURCE,
@@ -142,11 +148,19 @@ def _shipment_event(row: dict[str, Any], event_type: ShipmentStep) -> ShipmentEv
 def _weather_event(row: dict[str, Any]) -> WeatherObservation:
     """One weather observation, stamped at its observation time."""
     observed_at: datetime = row["observed_at"]
-    measures = {name: None if row[name] is None else float(row[name]) for name in WEATHER_MEASURES}
+    m = {name: None if row[name] is None else float(row[name]) for name in WEATHER_MEASURES}
     return WeatherObservation(
         event_id=f"wx:{row['facility_id']}:{observed_at:%Y%m%d%H}",
         source=FACT_SOURCE,
         event_time=observed_at,
         facility_id=row["facility_id"],
-        **measures,
+        temperature_c=m["temperature_c"],
+        dew_point_c=m["dew_point_c"],
+        humidity_pct=m["humidity_pct"],
+        wind_direction_deg=m["wind_direction_deg"],
+        wind_speed_ms=m["wind_speed_ms"],
+        wind_gust_ms=m["wind_gust_ms"],
+        precipitation_mm=m["precipitation_mm"],
+        pressure_hpa=m["pressure_hpa"],
+        visibility_m=m["visibility_m"],
     )

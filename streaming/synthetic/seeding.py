@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=65_536)  # the same few facility and stream names are hashed at every tick
 def stable_int(text: str) -> int:
     """A 64-bit integer of ``text`` that is the same in every process (unlike ``hash``).
 

@@ -15,7 +15,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
 
 from chainwatch.schemas.events import FacilityId
-from chainwatch.settings import ENV_NESTED_DELIMITER, ENV_PREFIX
+from chainwatch.envnames import ENV_NESTED_DELIMITER, ENV_PREFIX
 
 #: The field name :class:`AdaptersSettings` is nested under in the platform settings.
 SECTION = "adapters"

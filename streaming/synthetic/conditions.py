@@ -36,14 +36,17 @@ _SNOW_MAX_C = 1.0
 _FOG_M = 1_600.0
 _WIND_MS, _GUST_MS = 9.0, 13.0
 _HEAVY_RAIN_MM = 4.0
-# Condition groups a live adapter (OpenWeatherMap) may report, and the kind they imply.
-_CONDITION_KINDS: dict[str, tuple[WeatherKind, float]] = {
-    "snow": ("snow", 0.5),
-    "thunderstorm": ("storm", 0.6),
-    "fog": ("fog", 0.4),
-    "mist": ("fog", 0.2),
-    "rain": ("rain", 0.2),
-    "squall": ("wind", 0.6),
+# Condition groups a live adapter (OpenWeatherMap) may report: the kind and severity floor they
+# imply, and the measures that make them redundant. A group only counts when those measures are
+# missing (or, for thunderstorms and squalls, always: no measure shows them), so the replay
+# (which derives a group from the measures) and the plain measures read the same.
+_CONDITION_KINDS: dict[str, tuple[WeatherKind, float, tuple[str, ...]]] = {
+    "snow": ("snow", 0.5, ("temperature_c", "precipitation_mm")),
+    "rain": ("rain", 0.2, ("precipitation_mm",)),
+    "fog": ("fog", 0.4, ("visibility_m",)),
+    "mist": ("fog", 0.2, ("visibility_m",)),
+    "thunderstorm": ("storm", 0.6, ()),
+    "squall": ("wind", 0.6, ()),
 }
 
 
@@ -122,7 +125,7 @@ def assess_weather(observation: WeatherObservation) -> WeatherHazard:
     if wet and scores.get("wind", 0.0) > 0:
         scores["storm"] = _clip(max(scores.values()) + 0.2)
     hint = _CONDITION_KINDS.get((observation.condition or "").strip().lower())
-    if hint is not None:
+    if hint is not None and (not hint[2] or any(getattr(observation, name) is None for name in hint[2])):
         scores[hint[0]] = max(scores.get(hint[0], 0.0), hint[1])
     # A storm combines other hazards, so it names the weather whenever it applies.
     kind: WeatherKind = "storm" if "storm" in scores else max(scores, key=lambda k: scores[k], default="clear")

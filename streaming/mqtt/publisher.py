@@ -131,9 +131,9 @@ class TelemetryPublisher:
         self._on_acked = on_acked
         self.client_id = self._options.client_id or random_client_id("chainwatch-iot")
         self.report = PublishReport()
-        self._window = threading.Semaphore(self._options.max_inflight)
         self._pubacks: deque[tuple[int, ReasonCode]] = deque()  # appended by paho's thread
         self._puback_arrived = threading.Event()
+        self._wake_at = 0  # paho's thread sets _puback_arrived once this many PUBACKs wait (0: nobody waits)
         self._pending: dict[int, str] = {}  # mid -> event id; publishing thread only
         self._connected = threading.Event()
         self._connections = 0
@@ -182,8 +182,9 @@ class TelemetryPublisher:
         self, _client: Client, _userdata: Any, mid: int, code: ReasonCode, _props: Properties | None
     ) -> None:
         self._pubacks.append((mid, code))
-        self._window.release()
-        self._puback_arrived.set()
+        wake_at = self._wake_at
+        if wake_at and len(self._pubacks) >= wake_at:
+            self._puback_arrived.set()
 
     # --- the publishing thread -------------------------------------------------------------
 
@@ -211,11 +212,11 @@ class TelemetryPublisher:
         Raises:
             PublishError: The publisher was closed, or the client refused the message.
         """
-        self._take_slot()
+        if len(self._pending) >= self._options.max_inflight:
+            self._make_room()
         topic = telemetry_topic(self._prefix, event.vehicle_id)
         info = self._client.publish(topic, event.model_dump_json().encode(), qos=1)
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-            self._window.release()
             msg = f"MQTT client refused a message for {topic}: rc={info.rc}"
             raise PublishError(msg)
         self._pending[info.mid] = event.event_id
@@ -265,7 +266,6 @@ class TelemetryPublisher:
         """
         deadline = time.monotonic() + timeout_s
         while True:
-            self._puback_arrived.clear()
             self._drain()
             if not self._pending:
                 break
@@ -273,7 +273,7 @@ class TelemetryPublisher:
             if remaining <= 0:
                 msg = f"{len(self._pending)} MQTT messages not acknowledged after {timeout_s:.0f}s"
                 raise PublishError(msg)
-            self._puback_arrived.wait(min(remaining, _WAKE_S))
+            self._wait_for_pubacks(len(self._pending), min(remaining, _WAKE_S))
         if self.report.rejected:
             msg = f"the broker refused {self.report.rejected} messages; first reasons: {self.report.errors}"
             raise PublishError(msg)
@@ -298,19 +298,35 @@ class TelemetryPublisher:
     ) -> None:
         self.close()
 
-    def _take_slot(self) -> None:
-        while not self._window.acquire(timeout=_WAKE_S):
+    def _make_room(self) -> None:
+        """Block until the window is half empty again (one wake-up per half window, not per PUBACK)."""
+        low_water = self._options.max_inflight // 2
+        self._drain()
+        while len(self._pending) > low_water:
             if self._closed:
                 msg = "the publisher is closed"
                 raise PublishError(msg)
+            self._wait_for_pubacks(len(self._pending) - low_water, _WAKE_S)
             self._drain()
+
+    def _wait_for_pubacks(self, count: int, timeout_s: float) -> None:
+        """Wait until ``count`` PUBACKs are queued, or ``timeout_s`` passed."""
+        self._puback_arrived.clear()  # clear, then check, then wait: a set in between is kept
+        self._wake_at = count
+        try:
+            if len(self._pubacks) < count:
+                self._puback_arrived.wait(timeout_s)
+        finally:
+            self._wake_at = 0
 
     def _drain(self) -> None:
         """Turn the PUBACKs paho queued into counts and ``on_acked`` calls."""
         report = self.report
-        while self._pubacks:
-            mid, code = self._pubacks.popleft()
-            event_id = self._pending.pop(mid, None)
+        pubacks, pending, on_acked = self._pubacks, self._pending, self._on_acked
+        accepted = 0
+        while pubacks:
+            mid, code = pubacks.popleft()
+            event_id = pending.pop(mid, None)
             if code.is_failure:
                 report.rejected += 1
                 MQTT_PUBACKS.labels("rejected").inc()
@@ -318,8 +334,10 @@ class TelemetryPublisher:
                     report.errors.append(f"{event_id}: {code}")
                 logger.error("broker refused telemetry %s: %s", event_id, code)
                 continue
-            report.acked += 1
-            self._accepted.inc()
-            if self._on_acked is not None and event_id is not None:
-                self._on_acked(event_id)
-        self._inflight.set(len(self._pending))
+            accepted += 1
+            if on_acked is not None and event_id is not None:
+                on_acked(event_id)
+        if accepted:
+            report.acked += accepted
+            self._accepted.inc(accepted)
+            self._inflight.set(len(pending))

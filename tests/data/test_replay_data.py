@@ -8,7 +8,7 @@ import pytest
 from chainwatch.datasets.schema import FlightsDataset
 from chainwatch.schemas.decode import Decoded, decode_event
 from chainwatch.schemas.topics import topic_spec
-from streaming.replay import SHIPMENTS_TOPIC, WEATHER_TOPIC, ReplayConfig, build_replay
+from streaming.replay import ALL_TOPICS, SHIPMENTS_TOPIC, WEATHER_TOPIC, ReplayConfig, build_replay
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +56,18 @@ def test_a_date_range_is_exactly_the_full_replay_cut_by_event_time(
     expected = replay[(replay["event_time"] >= start) & (replay["event_time"] < end)]
     assert window["payload"].tolist() == expected["payload"].tolist()
     assert len(window) > 1000
+
+
+def test_synthetic_text_joins_the_replay_labelled_and_in_range(dataset: FlightsDataset) -> None:
+    start, end = pd.Timestamp("2013-02-08", tz="UTC"), pd.Timestamp("2013-02-10", tz="UTC")
+
+    window = build_replay(dataset, ReplayConfig(start=start.to_pydatetime(), end=end.to_pydatetime(), topics=ALL_TOPICS))
+
+    text = window[window["topic"].isin(["social.posts.v1", "news.articles.v1"])]
+    assert set(text["topic"]) == {"social.posts.v1", "news.articles.v1"}
+    assert text["payload"].str.contains('"source":"synthetic:').all()
+    assert window["event_time"].is_monotonic_increasing
+    assert (window["event_time"] >= start).all()
+    assert (window["event_time"] < end).all()
+    for topic, payload in zip(text["topic"], text["payload"], strict=True):
+        assert isinstance(decode_event(topic_spec(topic), payload.encode(), source="test"), Decoded)

@@ -194,8 +194,10 @@ def test_terminate_group_stops_a_process_that_ignores_sigterm() -> None:
     detail = terminate_group(child.pid, timeout_s=0.5)
 
     assert "SIGKILL" in detail
-    assert child.wait(5) == -9
     assert not process_alive(child.pid)
+    # terminate_group reaps its children itself, so Popen may not see the -9 status: only
+    # check that the process is really gone.
+    child.wait(5)
 
 
 def test_tail_reads_only_after_the_offset(tmp_path: Path) -> None:

@@ -38,14 +38,17 @@ def replay_build_s() -> float:
 
 def replay_events_per_s() -> float:
     """Events per second produced and acknowledged, whole 2013 replay, one process."""
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.cimpl import NewTopic
 
     settings = load_settings()
     table, _ = _table()
     suffix = uuid.uuid4().hex[:8]
     topics = {name: f"bench-{suffix}-{name}" for name in table["topic"].unique()}
     admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
-    for future in admin.create_topics([NewTopic(t, num_partitions=6, replication_factor=1) for t in topics.values()]).values():
+    for future in admin.create_topics(
+        [NewTopic(t, num_partitions=6, replication_factor=1) for t in topics.values()]
+    ).values():
         future.result(timeout=30)
     table = table.assign(topic=table["topic"].map(topics))
     producer = EventProducer(settings.kafka, client_id="bench-replay")

@@ -14,8 +14,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
 
-from chainwatch.schemas.events import FacilityId
 from chainwatch.envnames import ENV_NESTED_DELIMITER, ENV_PREFIX
+from chainwatch.schemas.events import FacilityId
 
 #: The field name :class:`AdaptersSettings` is nested under in the platform settings.
 SECTION = "adapters"

@@ -26,7 +26,6 @@ from chainwatch.adapter_settings import AdaptersSettings
 from chainwatch.envnames import ENV_NESTED_DELIMITER, ENV_PREFIX
 from chainwatch.errors import ConfigError
 
-
 Port = Annotated[int, Field(ge=1, le=65535)]
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
 Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.\-]+$")]

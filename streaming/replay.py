@@ -5,7 +5,7 @@ Shipment events are stamped with the moment they would have become known, never 
 =========  ==========================================  ===============================
 event      event_time                                  why
 =========  ==========================================  ===============================
-scheduled  scheduled departure − ``schedule_lead``     timetables are published ahead
+scheduled  scheduled departure - ``schedule_lead``     timetables are published ahead
 departed   actual departure                            wheels-off is reported then
 arrived    actual arrival                              reported on arrival
 cancelled  scheduled departure                         known at the latest by then
@@ -114,10 +114,10 @@ def shipment_records(shipments: pd.DataFrame, schedule_lead: timedelta) -> pd.Da
         "departed": (shipments[departed], shipments.loc[departed, "actual_departure"]),
         "arrived": (shipments[arrived & departed], shipments.loc[arrived & departed, "actual_arrival"]),
     }
-    for event_type, (rows, event_time) in selections.items():
-        if rows.empty:
+    for event_type, (selected, event_time) in selections.items():
+        if selected.empty:
             continue
-        rows = rows.assign(event_time=event_time)
+        rows = selected.assign(event_time=event_time)
         payload = render_objects(_shipment_fields(rows, event_type))
         parts.append(
             pd.DataFrame(

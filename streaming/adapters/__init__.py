@@ -14,6 +14,7 @@ Settings: :class:`AdaptersSettings`, nested as ``Settings.adapters``
 (``CHAINWATCH_ADAPTERS__...``). See ``docs/adapters.md``.
 """
 
+from chainwatch.adapter_settings import AdaptersSettings, FacilityConfig
 from streaming.adapters.base import Adapter, Batch, Cursor, Page
 from streaming.adapters.dedup import SeenIds
 from streaming.adapters.errors import (
@@ -36,7 +37,6 @@ from streaming.adapters.openweathermap import (
 )
 from streaming.adapters.poller import Poller, PollReport
 from streaming.adapters.reddit import RedditSearchAdapter, parse_reddit_search
-from chainwatch.adapter_settings import AdaptersSettings, FacilityConfig
 from streaming.adapters.text import FacilityMatcher
 from streaming.adapters.x import XRecentSearchAdapter, parse_x_search
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import httpx
 
+from chainwatch.adapter_settings import AdaptersSettings, env_var
 from streaming.adapters.base import Adapter
 from streaming.adapters.dedup import SeenIds
 from streaming.adapters.gdelt import GdeltDocAdapter
@@ -28,7 +29,6 @@ from streaming.adapters.metrics import AdapterMetrics
 from streaming.adapters.openweathermap import OpenWeatherMapAdapter
 from streaming.adapters.poller import DeadLetterSink, Poller, Sink
 from streaming.adapters.reddit import RedditSearchAdapter
-from chainwatch.adapter_settings import AdaptersSettings, env_var
 from streaming.adapters.x import XRecentSearchAdapter
 
 

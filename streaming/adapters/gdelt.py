@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import Field, HttpUrl
 
+from chainwatch.adapter_settings import FacilityConfig, GdeltSettings
 from chainwatch.errors import ChainwatchError
 from chainwatch.schemas.events import NewsArticle
 from streaming.adapters.base import Batch, Cursor, Page, utc_now
 from streaming.adapters.errors import MalformedResponseError
 from streaming.adapters.http import HttpFetcher
 from streaming.adapters.parsing import Shape, item_failure, load_json, to_payload, validated
-from chainwatch.adapter_settings import FacilityConfig, GdeltSettings
 from streaming.adapters.text import FacilityMatcher, canonical_url, keyword_query, stable_id
 
 SOURCE = "gdelt"

@@ -19,13 +19,13 @@ from typing import Any
 import feedparser
 from pydantic import HttpUrl
 
+from chainwatch.adapter_settings import FacilityConfig, GoogleNewsSettings
 from chainwatch.errors import ChainwatchError
 from chainwatch.schemas.events import NewsArticle
 from streaming.adapters.base import Batch, Cursor, Page
 from streaming.adapters.errors import MalformedResponseError
 from streaming.adapters.http import HttpFetcher
 from streaming.adapters.parsing import as_bytes, item_failure
-from chainwatch.adapter_settings import FacilityConfig, GoogleNewsSettings
 from streaming.adapters.text import (
     FacilityMatcher,
     canonical_url,
@@ -145,7 +145,7 @@ class GoogleNewsRssAdapter:
         self._matcher = FacilityMatcher(facilities)
         self._fetcher = fetcher
 
-    def fetch(self, cursor: Cursor) -> Batch:  # noqa: ARG002 - the feed has no cursor; the poller dedups
+    def fetch(self, cursor: Cursor) -> Batch:
         """Fetch the feed.
 
         Args:

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from chainwatch.adapter_settings import HttpSettings, env_var
 from streaming.adapters.base import utc_now
 from streaming.adapters.errors import (
     RateLimitedError,
@@ -39,7 +40,6 @@ from streaming.adapters.errors import (
     UpstreamUnavailableError,
 )
 from streaming.adapters.metrics import AdapterMetrics
-from chainwatch.adapter_settings import HttpSettings, env_var
 from streaming.adapters.text import snippet
 
 logger = logging.getLogger(__name__)

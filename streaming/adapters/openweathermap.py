@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from chainwatch.adapter_settings import FacilityConfig, OpenWeatherMapSettings, env_var
 from chainwatch.entities import facility_id as checked_facility_id
 from chainwatch.errors import ChainwatchError, ConfigError
 from chainwatch.schemas.events import WeatherObservation
@@ -45,7 +46,6 @@ from streaming.adapters.base import Batch, Cursor
 from streaming.adapters.errors import MalformedResponseError
 from streaming.adapters.http import HttpFetcher
 from streaming.adapters.parsing import Shape, load_json, summarize, to_payload, validated
-from chainwatch.adapter_settings import FacilityConfig, OpenWeatherMapSettings, env_var
 
 SOURCE = "openweathermap"
 TOPIC = "weather.observations.v1"
@@ -259,7 +259,7 @@ class OpenWeatherMapAdapter:
         self._facilities = tuple(facilities)
         self._fetcher = fetcher
 
-    def fetch(self, cursor: Cursor) -> Batch:  # noqa: ARG002 - observations are deduplicated by id
+    def fetch(self, cursor: Cursor) -> Batch:
         """Request current weather at each facility; a failing facility does not stop the others.
 
         Args:

@@ -18,13 +18,13 @@ from typing import Any
 
 from pydantic import Field, HttpUrl
 
+from chainwatch.adapter_settings import FacilityConfig, RedditSettings, env_var
 from chainwatch.errors import ChainwatchError
 from chainwatch.schemas.events import SocialPost
 from streaming.adapters.base import Batch, Cursor, Page
 from streaming.adapters.errors import UpstreamAuthError
 from streaming.adapters.http import HttpFetcher, endpoint_of
 from streaming.adapters.parsing import Shape, item_failure, load_json, validated
-from chainwatch.adapter_settings import FacilityConfig, RedditSettings, env_var
 from streaming.adapters.text import FacilityMatcher, keyword_query
 
 SOURCE = "reddit"
@@ -137,7 +137,7 @@ class RedditSearchAdapter:
         self._token: str | None = None
         self._token_expires = 0.0
 
-    def fetch(self, cursor: Cursor) -> Batch:  # noqa: ARG002 - search has no cursor; the poller dedups
+    def fetch(self, cursor: Cursor) -> Batch:
         """Fetch the newest page of matching posts.
 
         Args:

@@ -17,13 +17,13 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, HttpUrl
 
+from chainwatch.adapter_settings import FacilityConfig, XSettings, env_var
 from chainwatch.errors import ChainwatchError, ConfigError
 from chainwatch.schemas.events import SocialPost
 from streaming.adapters.base import Batch, Cursor, Page
 from streaming.adapters.errors import MalformedResponseError
 from streaming.adapters.http import HttpFetcher
 from streaming.adapters.parsing import Shape, item_failure, load_json, validated
-from chainwatch.adapter_settings import FacilityConfig, XSettings, env_var
 from streaming.adapters.text import FacilityMatcher, keyword_query, language_tag
 
 logger = logging.getLogger(__name__)

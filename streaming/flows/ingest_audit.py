@@ -1,9 +1,10 @@
-"""The ingest audit flow: validate every message and keep running counts per topic and kind.
+"""The ingest audit flow: validate every message and count them per topic and kind.
 
-It is the smallest complete dataflow: a source (Kafka in the services profile, read from the
-beginning to the current end; the replay in-process in the local profile), the shared decode
-step with its dead-letter branch, and a keyed count emitted when the input ends. ``make demo`` runs it over a short replay; operators run it against the
-topics to see what is arriving and what is being refused.
+It is the smallest complete dataflow: a source (Kafka in the services profile, read from
+the beginning to the current end; the replay in-process in the local profile), the shared
+decode step with its dead-letter branch, and a keyed count emitted when the input ends.
+``make demo`` runs it over a short replay; operators run it against the topics to see what
+is arriving and what is being refused.
 
 Output items are ``(counter, count)``, e.g. ``("shipments.events.v1/departed", 1200)`` or
 ``("dlq/weather.observations.v1/non_finite_number", 3)``.

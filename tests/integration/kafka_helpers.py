@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from chainwatch.settings import Settings
 
@@ -26,10 +28,8 @@ def delete_topics(settings: Settings, names: Iterable[str]) -> None:
     """Delete ``names``, ignoring ones already gone."""
     admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
     for future in admin.delete_topics(list(names)).values():
-        try:
+        with contextlib.suppress(KafkaException):
             future.result(timeout=30)
-        except KafkaException:
-            pass
 
 
 def consume(settings: Settings, topic: str, expected: int, timeout_s: float = 60.0) -> list[tuple[bytes | None, bytes]]:
@@ -57,7 +57,7 @@ def consume(settings: Settings, topic: str, expected: int, timeout_s: float = 60
             for message in batch:
                 if message.error():
                     raise KafkaException(message.error())
-                messages.append((message.key(), message.value()))
+                messages.append((message.key(), message.value() or b""))
             if len(messages) >= expected:
                 # Keep reading briefly so duplicates beyond ``expected`` are seen too.
                 quiet_until = quiet_until or time.monotonic() + 2.0

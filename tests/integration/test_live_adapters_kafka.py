@@ -60,6 +60,8 @@ def test_weather_is_polled_into_kafka_and_a_truncated_body_into_the_dlq(
     assert sorted(event["facility_id"] for event in mine) == ["EWR", "JFK"]
     assert {event["source"] for event in mine} == {"openweathermap"}
     letters = consume(services_settings, "weather.observations.v1.dlq", expected=10**9, timeout_s=8)
-    cut = [json.loads(value) for _, value in letters if base64.b64decode(json.loads(value)["payload_b64"]) == bodies["LGA"]]
+    cut = [
+        json.loads(value) for _, value in letters if base64.b64decode(json.loads(value)["payload_b64"]) == bodies["LGA"]
+    ]
     assert len(cut) == 1
     assert cut[0]["reason"] in {"invalid_json", "schema_violation"}

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from chainwatch.adapter_settings import HttpSettings
 from streaming.adapters.errors import (
     RateLimitedError,
     UpstreamAuthError,
@@ -24,7 +25,6 @@ from streaming.adapters.errors import (
 )
 from streaming.adapters.http import HttpFetcher, install_log_redaction, parse_retry_after, redact
 from streaming.adapters.metrics import AdapterMetrics
-from chainwatch.adapter_settings import HttpSettings
 from tests.fixtures.adapters import FAST_HTTP, SleepRecorder, recorded, serving
 
 NOW = datetime(2024, 1, 9, 21, 40, tzinfo=UTC)

@@ -10,13 +10,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pytest_httpserver import HTTPServer
 
+from chainwatch.adapter_settings import DEFAULT_FACILITIES, DEFAULT_KEYWORDS, GdeltSettings, GoogleNewsSettings
 from streaming.adapters.base import Cursor
 from streaming.adapters.errors import MalformedResponseError
 from streaming.adapters.gdelt import GdeltDocAdapter, parse_gdelt_artlist
 from streaming.adapters.google_news import GoogleNewsRssAdapter, parse_google_news_rss
 from streaming.adapters.http import HttpFetcher
 from streaming.adapters.metrics import AdapterMetrics
-from chainwatch.adapter_settings import DEFAULT_FACILITIES, DEFAULT_KEYWORDS, GdeltSettings, GoogleNewsSettings
 from streaming.adapters.text import FacilityMatcher, canonical_url
 from tests.fixtures.adapters import FAST_HTTP, SleepRecorder, recorded, serving
 

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
+from chainwatch.adapter_settings import DEFAULT_FACILITIES, DEFAULT_KEYWORDS, GdeltSettings, XSettings, env_var
 from chainwatch.schemas.events import DeadLetter, Event, NewsArticle
 from streaming.adapters.base import Batch, Cursor
 from streaming.adapters.dedup import SeenIds
@@ -20,7 +21,6 @@ from streaming.adapters.gdelt import GdeltDocAdapter
 from streaming.adapters.http import HttpFetcher
 from streaming.adapters.metrics import AdapterMetrics
 from streaming.adapters.poller import Poller
-from chainwatch.adapter_settings import DEFAULT_FACILITIES, DEFAULT_KEYWORDS, GdeltSettings, XSettings, env_var
 from streaming.adapters.x import XRecentSearchAdapter
 from tests.fixtures.adapters import FAST_HTTP, SleepRecorder, recorded, serving
 

@@ -11,10 +11,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chainwatch.adapter_settings import AdaptersSettings, DedupSettings, env_var
 from chainwatch.settings import describe_validation_error
 from streaming.adapters.factory import build_pollers
 from streaming.adapters.metrics import AdapterMetrics
-from chainwatch.adapter_settings import AdaptersSettings, DedupSettings, env_var
 
 
 class PlatformSettings(BaseSettings):

@@ -12,13 +12,6 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
-from chainwatch.errors import ConfigError
-from chainwatch.schemas.events import SocialPost
-from streaming.adapters.base import Batch, Cursor
-from streaming.adapters.errors import MalformedResponseError, UpstreamAuthError
-from streaming.adapters.http import HttpFetcher
-from streaming.adapters.metrics import AdapterMetrics
-from streaming.adapters.reddit import RedditSearchAdapter, parse_reddit_search
 from chainwatch.adapter_settings import (
     DEFAULT_FACILITIES,
     DEFAULT_KEYWORDS,
@@ -27,6 +20,13 @@ from chainwatch.adapter_settings import (
     XSettings,
     env_var,
 )
+from chainwatch.errors import ConfigError
+from chainwatch.schemas.events import SocialPost
+from streaming.adapters.base import Batch, Cursor
+from streaming.adapters.errors import MalformedResponseError, UpstreamAuthError
+from streaming.adapters.http import HttpFetcher
+from streaming.adapters.metrics import AdapterMetrics
+from streaming.adapters.reddit import RedditSearchAdapter, parse_reddit_search
 from streaming.adapters.text import FacilityMatcher, keyword_query
 from streaming.adapters.x import XRecentSearchAdapter, parse_x_search, x_query
 from tests.fixtures.adapters import FAST_HTTP, SleepRecorder, recorded, recorded_json, serving

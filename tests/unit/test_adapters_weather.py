@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
+from chainwatch.adapter_settings import DEFAULT_FACILITIES, OpenWeatherMapSettings, env_var
 from chainwatch.errors import ConfigError, InvalidInputError
 from chainwatch.schemas.events import WeatherObservation
 from streaming.adapters.base import Batch, Cursor
@@ -25,7 +26,6 @@ from streaming.adapters.openweathermap import (
     parse_current_weather,
     to_owm_document,
 )
-from chainwatch.adapter_settings import DEFAULT_FACILITIES, OpenWeatherMapSettings, env_var
 from tests.fixtures.adapters import FAST_HTTP, SleepRecorder, recorded, recorded_json, serving
 
 KEY = "owm-test-key"

@@ -22,7 +22,9 @@ T0 = datetime(2013, 3, 1, 12, tzinfo=UTC)
 LEAD = timedelta(hours=24)
 
 
-def flight(flight_number: int, *, dep_delay: int | None, arr_delay: int | None, cancelled: bool = False) -> dict[str, Any]:
+def flight(
+    flight_number: int, *, dep_delay: int | None, arr_delay: int | None, cancelled: bool = False
+) -> dict[str, Any]:
     departure = T0 + timedelta(minutes=10 * flight_number)
     arrival = departure + timedelta(hours=2)
     return {

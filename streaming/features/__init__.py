@@ -1,0 +1,1 @@
+"""Feature computation: pure window step functions, the feature table contract, and the stores."""

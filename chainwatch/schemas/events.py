@@ -159,6 +159,7 @@ DeadLetterReason = Literal[
     "future_timestamp",
     "oversize",
     "duplicate",
+    "late",
 ]
 
 

@@ -61,7 +61,7 @@ test-integration: up ## Run the integration tests against the real local service
 lint: install compose-plugin ## ruff, mypy, JSON Schema drift and the docker-compose file
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@$(BIN)/mypy chainwatch streaming tests benchmarks
+	@$(BIN)/mypy chainwatch streaming feature_repo tests benchmarks
 	@$(CW) schemas check
 	@bash deploy/tools/check-compose.sh
 

@@ -132,6 +132,15 @@ class MqttSettings(_Section):
     host: Hostname = Field("127.0.0.1", description="Broker host.")
     port: Port = Field(1883, description="Broker port.")
     topic_prefix: str = Field("chainwatch/telemetry", min_length=1, description="Prefix of per-vehicle topics.")
+    bridge_client_id: str = Field(
+        "chainwatch-bridge",
+        min_length=1,
+        max_length=64,
+        description="Stable client id of the MQTT→Kafka bridge: its persistent session is keyed on it.",
+    )
+    simulator_client_id: str = Field(
+        "chainwatch-iot-sim", min_length=1, max_length=64, description="Client id of the IoT simulator's publisher."
+    )
 
 
 class S3Settings(_Section):

@@ -9,7 +9,7 @@ Every input comes out either as a valid event or as a dead letter with its reaso
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,15 +30,15 @@ class KnownEntities:
 
     def unknown(self, event: Event) -> str | None:
         """A description of the first unknown entity ``event`` refers to, or ``None``."""
-        checks: list[tuple[str, frozenset[str] | None, Iterable[str | None]]] = [
-            ("facility", self.facilities, _facility_refs(event)),
-            ("carrier", self.carriers, [getattr(event, "carrier_id", None)]),
-            ("vehicle", self.vehicles, [getattr(event, "vehicle_id", None)]),
-        ]
-        for kind, known, refs in checks:
-            if known is None:
-                continue
-            for ref in refs:
+        # Only read the fields of kinds that are checked: a missing attribute on a pydantic
+        # model costs an exception, and most topics carry one or two of these kinds.
+        if self.facilities is not None:
+            for ref in _facility_refs(event):
+                if ref is not None and ref not in self.facilities:
+                    return f"unknown facility {ref!r}"
+        for kind, known in (("carrier", self.carriers), ("vehicle", self.vehicles)):
+            if known is not None:
+                ref = getattr(event, f"{kind}_id", None)
                 if ref is not None and ref not in known:
                     return f"unknown {kind} {ref!r}"
         return None

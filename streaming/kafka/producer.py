@@ -77,6 +77,7 @@ class EventProducer:
         }
         self._producer = Producer(self._config)
         self.report = DeliveryReport()
+        self._callbacks: dict[str, DeliveryCallback] = {}
 
     def send(self, spec: TopicSpec, event: Event, *, on_delivery: DeliveryCallback | None = None) -> None:
         """Serialise ``event`` and produce it to ``spec``'s topic, keyed by its entity."""
@@ -94,7 +95,7 @@ class EventProducer:
                 break
             except BufferError:
                 self._producer.poll(0.05)  # queue full: serve delivery reports to make room
-        EVENTS_PRODUCED.labels(topic).inc()
+        self._produced(topic).inc()
 
     def send_many(self, topic: str, records: list[tuple[bytes | str | None, bytes]]) -> None:
         """Produce a batch of ``(key, payload)`` to one topic (the replay's fast path)."""
@@ -108,7 +109,7 @@ class EventProducer:
                     break
                 except BufferError:
                     poll(0.05)
-        EVENTS_PRODUCED.labels(topic).inc(len(records))
+        self._produced(topic).inc(len(records))
         poll(0)
 
     def poll(self, timeout_s: float = 0.0) -> int:
@@ -134,7 +135,19 @@ class EventProducer:
         """Messages queued or in flight, not yet acknowledged."""
         return len(self._producer)
 
+    def _produced(self, topic: str) -> Any:
+        return EVENTS_PRODUCED.labels(topic)
+
     def _tracked(self, topic: str, extra: DeliveryCallback | None) -> DeliveryCallback:
+        """The delivery callback for ``topic``: cached per topic unless ``extra`` is chained."""
+        if extra is None and topic in self._callbacks:
+            return self._callbacks[topic]
+        callback = self._new_callback(topic, extra)
+        if extra is None:
+            self._callbacks[topic] = callback
+        return callback
+
+    def _new_callback(self, topic: str, extra: DeliveryCallback | None) -> DeliveryCallback:
         report = self.report
         delivered = EVENTS_DELIVERED.labels(topic)
         failed = DELIVERY_FAILURES.labels(topic)

@@ -21,6 +21,13 @@ Guarantees:
   ``duplicate``; across bridge restarts (or after a Kafka failure) a copy may reach the
   topic twice, with the same event id, for consumers to drop.
 
+Limits: the broker holds telemetry for the bridge while it is away or slow, up to
+Mosquitto's ``max_queued_messages`` per session (100000 in ``deploy/local/mosquitto``); past
+that Mosquitto drops messages it has already PUBACKed to the publisher, so size it for the
+longest outage to ride out, and alert on ``$SYS/broker/publish/messages/dropped``. Back
+pressure is bounded by ``receive_maximum``: the broker sends no more than that many
+unacknowledged messages, so a slow Kafka slows the bridge instead of growing its memory.
+
 Threads: everything — paho's network loop, producing, serving Kafka delivery reports and
 sending PUBACKs — runs on the one thread that calls :meth:`TelemetryBridge.run`. Delivery
 reports only arrive inside the producer's ``poll``/``flush``, which only that thread calls
@@ -31,6 +38,7 @@ thread and the ack ledger needs no lock.
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from collections.abc import Mapping
@@ -71,8 +79,10 @@ logger = logging.getLogger(__name__)
 
 #: The topic the bridge feeds unless told otherwise.
 DEFAULT_TOPIC = "iot.telemetry.v1"
-#: Longest wait in paho's select when nothing arrives (bounds the PUBACK latency when idle).
+#: Longest wait in select when nothing arrives (bounds the PUBACK latency when idle).
 _LOOP_TIMEOUT_S = 0.02
+#: Most messages read in one go before Kafka is polled and PUBACKs are sent.
+_BURST = 64
 #: Longest single wait while pausing, so a stop request is noticed quickly.
 _PAUSE_SLICE_S = 0.1
 #: How long a clean disconnect may take to flush the last PUBACKs.
@@ -224,11 +234,11 @@ class TelemetryBridge:
         Raises:
             BridgeError: The broker refused the subscription.
         """
-        client, producer = self._client, self._producer
+        producer = self._producer
         try:
             self._connect(stop)
             while not stop.is_set():
-                rc = client.loop(_LOOP_TIMEOUT_S)
+                rc = self._network(_LOOP_TIMEOUT_S)
                 producer.poll(0)
                 self._acknowledge()
                 if self._fatal is not None:
@@ -241,6 +251,48 @@ class TelemetryBridge:
         finally:
             self._shutdown()
         return self.stats
+
+    def _network(self, timeout_s: float) -> MQTTErrorCode:
+        """One pass of paho's external-loop API: wait for the socket, read a burst, write, keepalive.
+
+        Used instead of ``client.loop()``, which ``select``s once per packet and makes every
+        PUBACK also poke a wake-up socket pair that a single-threaded client does not need;
+        reading on while messages keep coming, then polling Kafka and sending PUBACKs once per
+        burst, saves about a tenth of the CPU per message at full load. (The connection is
+        plain TCP; with TLS, bytes buffered inside the SSL object would also have to be read,
+        as ``client.loop()`` does with ``pending()``.)
+        """
+        client = self._client
+        sock = client.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        try:
+            readable, _, _ = select.select([sock], [sock] if client.want_write() else [], [], timeout_s)
+        except (OSError, ValueError):  # the socket was closed under us
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if readable:
+            rc = self._read_burst()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        if client.want_write():
+            rc = client.loop_write()
+            if rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
+                return rc
+        return client.loop_misc()
+
+    def _read_burst(self) -> MQTTErrorCode:
+        """Read packets while each read yields a message, up to a burst.
+
+        A read that yields no message (no data, half a packet, or another packet type) ends
+        the burst.
+        """
+        client, stats = self._client, self.stats
+        for _ in range(_BURST):
+            received = stats.received
+            rc = client.loop_read()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or stats.received == received:
+                return rc
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _connect(self, stop: threading.Event) -> None:
         """(Re)open the connection with backoff; the session and its messages resume on CONNACK."""
@@ -296,7 +348,7 @@ class TelemetryBridge:
         if client.disconnect() != MQTTErrorCode.MQTT_ERR_SUCCESS:
             return
         deadline = time.monotonic() + _DISCONNECT_TIMEOUT_S
-        while time.monotonic() < deadline and client.loop(_PAUSE_SLICE_S) == MQTTErrorCode.MQTT_ERR_SUCCESS:
+        while time.monotonic() < deadline and self._network(_PAUSE_SLICE_S) == MQTTErrorCode.MQTT_ERR_SUCCESS:
             pass
 
     def _shutdown(self) -> None:
@@ -332,7 +384,9 @@ class TelemetryBridge:
                     "the broker had no session for %s: telemetry queued meanwhile is lost", self.options.client_id
                 )
         self._connected_once = True
-        client.subscribe(telemetry_subscription(self._prefix), options=SubscribeOptions(qos=1))
+        # retained messages only on a new subscription, not again on every resumed session
+        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        client.subscribe(telemetry_subscription(self._prefix), options=options)
         logger.info("bridge %s connected (session present: %s)", self.options.client_id, flags.session_present)
 
     def _on_disconnect(

@@ -39,7 +39,7 @@ class RatePacer:
         self._start: float | None = None
         self._count = 0
 
-    def delay_s(self, event: Event, now: float) -> float:  # noqa: ARG002 - the rate ignores the event
+    def delay_s(self, event: Event, now: float) -> float:
         """Seconds until the next slot of the schedule."""
         if self._start is None:
             self._start = now

@@ -51,3 +51,24 @@ def test_schemas_export_then_check(tmp_path: Path) -> None:
 
 def test_unknown_commands_are_usage_errors() -> None:
     assert main(["no-such-command"]) == 2
+
+
+@pytest.mark.parametrize("command", ["iot", "bridge"])
+def test_mqtt_commands_need_the_services_profile(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHAINWATCH_PROFILE", "local")
+
+    assert main(["ingest", command]) == 2
+    assert "services profile" in capsys.readouterr().err
+
+
+def test_live_commands_say_which_adapter_to_enable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHAINWATCH_PROFILE", "local")
+
+    assert main(["ingest", "social", "--polls", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "CHAINWATCH_ADAPTERS__X__ENABLED=true" in err
+    assert "CHAINWATCH_ADAPTERS__REDDIT__ENABLED=true" in err

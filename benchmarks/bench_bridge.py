@@ -247,6 +247,6 @@ BENCHMARKS = [
         ">= 10000",
         "msgs/s",
         bridge_msgs_per_s,
-        "deploy/local/with-env.sh python -m benchmarks.run ingest.bridge_msgs_per_s",
+        "make up && deploy/local/with-env.sh .venv/bin/python -m benchmarks.run ingest.bridge_msgs_per_s",
     ),
 ]

@@ -58,6 +58,6 @@ BENCHMARKS = [
         "-",
         "events/s",
         decode_events_per_s,
-        "python -m benchmarks.run core.decode_events_per_s",
+        ".venv/bin/python -m benchmarks.run core.decode_events_per_s",
     ),
 ]

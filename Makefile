@@ -69,8 +69,8 @@ fmt: install ## Format the code and apply ruff's safe fixes
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
-bench: install ## Run the benchmarks and update benchmarks/RESULTS.md
-	@$(BIN)/python -m benchmarks.run
+bench: up ## Run every benchmark against the local services and update benchmarks/RESULTS.md (BENCH=regex to select)
+	@$(WITH_ENV) $(BIN)/python -m benchmarks.run $(BENCH)
 
 schemas: install ## Re-export the JSON Schemas of the Kafka topics into schemas/
 	@$(CW) schemas export

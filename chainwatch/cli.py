@@ -19,6 +19,7 @@ from chainwatch.clikit import console, err_console, settings_of
 from chainwatch.errors import ChainwatchError, ConfigError
 from chainwatch.settings import Profile, load_settings
 from streaming.cli import ingest_app
+from streaming.features_cli import features_app, stream_app
 
 app = typer.Typer(
     name="chainwatch",
@@ -34,6 +35,8 @@ app.add_typer(services_app, name="services")
 app.add_typer(data_app, name="data")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(stream_app, name="stream")
+app.add_typer(features_app, name="features")
 
 SERVICE_NAMES = ("postgres", "redis", "mosquitto", "s3", "kafka", "mlflow")
 

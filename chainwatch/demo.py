@@ -23,11 +23,25 @@ from chainwatch.settings import Settings
 #: A short stretch of the replay: the 8-9 February 2013 blizzard ("Nemo") at New York.
 DEMO_REPLAY = (datetime(2013, 2, 8, tzinfo=UTC), datetime(2013, 2, 10, tzinfo=UTC))
 
-#: Stages still to come, printed so a user knows what the demo does not show yet.
-NEXT_STAGES = (
-    "features: Bytewax dataflows into Feast, online and offline (issue 4)",
-    "training: Random Forest and LSTM on point-in-time history, registered in MLflow (issue 5)",
+#: The feature backfill of the demo: the week up to the blizzard's first night (00:00 UTC on
+#: 9 February is 19:00 in New York, with snow falling and flights cancelled), so the online
+#: values the demo prints describe the storm.
+DEMO_BACKFILL = (datetime(2013, 2, 2, tzinfo=UTC), datetime(2013, 2, 9, tzinfo=UTC))
+
+#: What the demo reads online for each New York airport.
+DEMO_FEATURES = (
+    "facility_weather:temperature_c",
+    "facility_weather:visibility_min_m_3h",
+    "facility_weather:hazard_snow",
+    "facility_ops:departures_3h",
+    "facility_ops:cancellations_3h",
+    "facility_ops:delayed_share_3h",
+    "facility_text:negative_posts_6h",
+    "facility_text:news_weather_24h",
 )
+
+#: Stages still to come, printed so a user knows what the demo does not show yet.
+NEXT_STAGES = ("training: Random Forest and LSTM on point-in-time history, registered in MLflow (issue 5)",)
 
 
 @contextmanager
@@ -83,17 +97,53 @@ def _replay_stage(settings: Settings, dataset: FlightsDataset, console: Console)
     print_counts(counts, "events replayed and validated (dead letters would show as dlq/...)")
 
 
+def _features_stage(settings: Settings, dataset: FlightsDataset, console: Console) -> None:
+    from streaming.features.pipeline import backfill
+    from streaming.features.store import feast_dir, feature_store
+
+    start, end = DEMO_BACKFILL
+    with _stage(console, f"backfilling every feature view {start:%Y-%m-%d} .. {end:%Y-%m-%d} through the flows"):
+        run = backfill(settings, start=start, end=end, dataset=dataset)
+    rows = ", ".join(f"{result.view} {result.rows:,}" for result in run.views)
+    console.print(f"  {'cached from an earlier run' if run.cached else 'computed'}: {rows} rows")
+    store = feature_store(settings)
+    online = store.get_online_features(
+        features=list(DEMO_FEATURES), entity_rows=[{"facility_id": code} for code in ("JFK", "EWR", "LGA")]
+    ).to_dict(include_event_timestamps=True)
+    table = Table(
+        "feature",
+        "JFK",
+        "EWR",
+        "LGA",
+        title=f"online features (Feast get_online_features) as of {end:%Y-%m-%d %H:%M} UTC",
+    )
+    for feature in DEMO_FEATURES:
+        name = feature.split(":")[1]
+        table.add_row(feature, *(_show(value) for value in online[name]))
+    console.print(table)
+    console.print(f"feature store (registry, SQLite online store, parquet history): {feast_dir(settings).resolve()}")
+
+
+def _show(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def run_demo(settings: Settings, console: Console) -> None:
     """Run every built stage of the pipeline in the local profile and say where to look."""
     console.rule(f"Chainwatch demo — profile '{settings.profile}'")
     dataset = load_dataset(settings, console=console)
     print_summary(dataset, console)
     _replay_stage(settings, dataset, console)
+    _features_stage(settings, dataset, console)
     console.rule("Where to look")
     console.print(f"dataset (parquet, one file per table): {dataset_dir(settings.lake_dir).resolve()}")
     console.print("summary again: .venv/bin/chainwatch data summary")
     console.print("replay another stretch: .venv/bin/chainwatch ingest replay --start 2013-06-01 --end 2013-06-02")
     console.print("event contracts: schemas/*.schema.json; services profile: make up && make status")
+    console.print(
+        "features: .venv/bin/chainwatch features backfill --start 2013-06-01 --end 2013-06-08; docs/features.md"
+    )
+    console.print("feature flows over a replay: .venv/bin/chainwatch stream run --flow facility_weather")
     console.rule("Next stages (not built yet)")
     for stage in NEXT_STAGES:
         console.print(f"- {stage}")

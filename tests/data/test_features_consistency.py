@@ -7,6 +7,8 @@ a missed quiet-hour row shows up as a difference. The week includes the 8-9 Feb 
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,7 +70,7 @@ def batch_weather(events: pd.DataFrame) -> pd.DataFrame:
                 "facility_id": facility, "event_timestamp": end,
                 "temperature_c": latest(w3, "temperature_c"), "wind_speed_ms": latest(w3, "wind_speed_ms"),
                 "wind_gust_max_ms_3h": gust.max(), "precipitation_mm_1h": latest(w1, "precipitation_mm"),
-                "precipitation_mm_3h": sum(hourly_precip) if hourly_precip else None,
+                "precipitation_mm_3h": sum(hourly_precip) if hourly_precip else None,  # type: ignore[arg-type]
                 "visibility_min_m_3h": w3["visibility_m"].min(),
                 "pressure_change_hpa_3h": pressure.iloc[-1] - pressure.iloc[0] if len(pressure) > 1 else None,
                 "hazard_snow": int(condition.str.contains("snow").any()),
@@ -129,15 +131,17 @@ def test_flow_rows_equal_batch_recomputation(flights, view, batch):
 def test_blizzard_is_visible(flights):
     rows = backfill_rows(flights, "facility_ops", START, END).set_index(["facility_id", "event_timestamp"])
     peak = rows.loc["JFK"]["cancellations_3h"].idxmax()
-    assert pd.Timestamp("2013-02-08 12:00", tz="UTC") <= peak <= pd.Timestamp("2013-02-09 06:00", tz="UTC")
+    assert pd.Timestamp("2013-02-08 12:00", tz="UTC") <= peak <= pd.Timestamp("2013-02-09 06:00", tz="UTC")  # type: ignore[operator]
     weather = backfill_rows(flights, "facility_weather", START, END).set_index(["facility_id", "event_timestamp"])
-    assert weather.loc["JFK", pd.Timestamp("2013-02-08 23:00", tz="UTC")]["hazard_snow"] == 1
+    assert weather.loc["JFK", pd.Timestamp("2013-02-08 23:00", tz="UTC")]["hazard_snow"] == 1  # type: ignore[index]
 
 
 def shuffled_within(records, minutes: int, seed: int):
     """Records delivered out of order, but never more than ``minutes`` behind the newest."""
     rng = np.random.default_rng(seed)
-    out, block, block_start = [], [], None
+    out: list[Any] = []
+    block: list[Any] = []
+    block_start = None
     for record in records:
         if block_start is None or record.event_time - block_start >= timedelta(minutes=minutes):
             rng.shuffle(block)

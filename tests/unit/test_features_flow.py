@@ -112,4 +112,4 @@ def test_local_profile_needs_a_source():
     from streaming.flows import features_ops
 
     with pytest.raises(ValueError, match="local profile has no Kafka"):
-        features_ops.build_flow(Settings())
+        features_ops.build_flow(Settings(profile="local"))

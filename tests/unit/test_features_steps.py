@@ -285,7 +285,7 @@ def test_text_roll():
         text.score(article(at(10, 7), "Heavy snow at JFK", "Snow slowed the airfield.", ["JFK"], n="3")),
     ]
     row = advance(group, state, "JFK", at(11), fold(group, items))[-1]
-    scores = sorted(sentiment.compound(p.event.text) for p in items[:2])
+    scores = sorted(sentiment.compound(p.event.text) for p in items[:2])  # type: ignore[union-attr]
     assert row["social_sentiment_min_6h"] == pytest.approx(scores[0])
     assert row["social_sentiment_mean_6h"] == pytest.approx(sum(scores) / 2)
     assert row["negative_posts_6h"] == 1

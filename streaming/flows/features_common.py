@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import bytewax.operators as op
 from bytewax.connectors.kafka import KafkaSink, KafkaSinkMessage
@@ -44,6 +44,7 @@ from chainwatch.schemas.decode import dead_letter
 from chainwatch.schemas.events import DeadLetter, Event
 from chainwatch.schemas.topics import TOPICS, TopicSpec
 from chainwatch.settings import Profile, Settings
+from streaming.features.groups import GROUPS
 from streaming.features.rolling import ALIGN, HOUR, FeatureGroup, RollState, Row, advance, hour_end, new_state
 from streaming.flows.common import CallbackSink, decode, kafka_source
 from streaming.metrics import DEAD_LETTERS
@@ -207,3 +208,38 @@ def build_feature_flow(
     else:
         op.output("dlq", dead, dead_letter_sink if dead_letter_sink is not None else CallbackSink(_log_dead_letters))
     return flow
+
+
+class FlowFactory(Protocol):
+    """The signature of every feature flow module's ``build_flow``."""
+
+    def __call__(
+        self,
+        settings: Settings,
+        *,
+        source: Source[Message] | None = None,
+        sink: Sink[Row] | None = None,
+        dead_letter_sink: Sink[DeadLetter] | None = None,
+        now: Clock | None = None,
+    ) -> Dataflow:
+        """Build the view's dataflow (see :func:`build_feature_flow` for the arguments)."""
+        ...
+
+
+def flow_factory(view: str) -> FlowFactory:
+    """The ``build_flow(settings, *, source=None, sink=None, ...)`` of one feature view."""
+
+    def build_flow(
+        settings: Settings,
+        *,
+        source: Source[Message] | None = None,
+        sink: Sink[Row] | None = None,
+        dead_letter_sink: Sink[DeadLetter] | None = None,
+        now: Clock | None = None,
+    ) -> Dataflow:
+        return build_feature_flow(
+            GROUPS[view], settings, source=source, sink=sink, dead_letter_sink=dead_letter_sink, now=now
+        )
+
+    build_flow.__doc__ = f"The ``{view}`` dataflow: events in, one row per key and closed hour out."
+    return build_flow

